@@ -1,0 +1,42 @@
+"""The WhatsApp channel adapter: Meta's WhatsApp Cloud API <-> a Chatwoot-compatible helpdesk."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+
+from adapter import messages
+from adapter.clock import Clock
+from adapter.settings import Settings, load_settings
+from adapter.store.connection import Store
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None, clock: Clock | None = None) -> Flask:
+    """The web app. Settings come from the environment unless given (tests pass their own)."""
+    from adapter import cli, web
+    from adapter.logs import configure_logging
+    from adapter.services import build_services
+
+    if settings is None:
+        settings = load_settings(os.environ)
+        configure_logging(settings.log_level, settings.log_format)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    services = build_services(settings, store=store, clock=clock)
+    app.extensions["adapter"] = services
+    for missing, text in (
+        (not settings.meta_app_secret, messages.NO_APP_SECRET),
+        (not settings.meta_verify_token, messages.NO_VERIFY_TOKEN),
+        (not settings.admin_token, messages.NO_ADMIN_TOKEN),
+        (not settings.helpdesk_base_url, messages.NO_HELPDESK_URL),
+    ):
+        if missing:
+            logger.warning(text)
+    web.register(app)
+    cli.register(app)
+    return app

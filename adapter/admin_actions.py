@@ -1,0 +1,59 @@
+"""What an admin can do, shared by the admin API and the CLI (one implementation, two doors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapter.channel_schema import channel_from_input
+from adapter.errors import Conflict, NotFound
+from adapter.queue.jobs import Job
+from adapter.services import Services
+from adapter.store.channels import Channel
+
+
+def helpdesk_webhook_url(services: Services, phone_number_id: str) -> str:
+    base = services.settings.public_base_url or "<PUBLIC_BASE_URL>"
+    return f"{base}/webhooks/helpdesk/{phone_number_id}"
+
+
+def describe(services: Services, channel: Channel) -> dict[str, Any]:
+    view = channel.public_view()
+    view["helpdesk_webhook_url"] = helpdesk_webhook_url(services, channel.phone_number_id)
+    return view
+
+
+def add_channel(services: Services, data: Any) -> Channel:
+    channel = channel_from_input(data, now=services.clock.now())
+    if services.channels.get(channel.phone_number_id) is not None:
+        raise Conflict(f"channel {channel.phone_number_id} exists; update it instead")
+    services.channels.save(channel)
+    return channel
+
+
+def update_channel(services: Services, phone_number_id: str, data: Any) -> Channel:
+    existing = require_channel(services, phone_number_id)
+    if isinstance(data, dict):
+        data = {**data, "phone_number_id": phone_number_id}
+    channel = channel_from_input(data, now=services.clock.now(), existing=existing)
+    services.channels.save(channel)
+    return channel
+
+
+def require_channel(services: Services, phone_number_id: str) -> Channel:
+    channel = services.channels.get(phone_number_id)
+    if channel is None:
+        raise NotFound(f"no channel {phone_number_id}")
+    return channel
+
+
+def remove_channel(services: Services, phone_number_id: str) -> None:
+    if not services.channels.remove(phone_number_id):
+        raise NotFound(f"no channel {phone_number_id}")
+
+
+def replay_unrouted(services: Services) -> int:
+    """Put every kept payload for a then-unknown number back on the queue (after adding its channel)."""
+    items = services.events.take_unrouted()
+    for item in items:
+        services.queue.enqueue(Job.from_json(item).fresh(services.clock.now()))
+    return len(items)

@@ -1,0 +1,1 @@
+"""The bridge: translation between Meta's and the helpdesk's words; no flask, no requests."""

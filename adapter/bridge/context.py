@@ -1,0 +1,23 @@
+"""BridgeContext: what the bridge functions need, handed in (no globals, no framework)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adapter.bridge.window import OutboundGate, WindowTracker
+from adapter.clock import Clock
+from adapter.helpdesk.client import HelpdeskClient
+from adapter.meta.client import GraphClient
+from adapter.store.channels import ChannelRepository
+from adapter.store.mappings import Mappings
+
+
+@dataclass(frozen=True)
+class BridgeContext:
+    graph: GraphClient
+    helpdesk: HelpdeskClient
+    channels: ChannelRepository
+    mappings: Mappings
+    window: WindowTracker
+    gate: OutboundGate
+    clock: Clock

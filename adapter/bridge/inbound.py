@@ -1,0 +1,92 @@
+"""Meta -> helpdesk: deliver one inbound WhatsApp message into the customer's conversation."""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from typing import Any
+
+from adapter.bridge.context import BridgeContext
+from adapter.bridge.conversations import find_or_create_conversation
+from adapter.bridge.rendering import render
+from adapter.errors import HelpdeskApiError
+from adapter.helpdesk.client import Upload
+from adapter.meta.events import InboundMessage, MessageType
+from adapter.store.channels import Channel
+
+logger = logging.getLogger(__name__)
+
+
+def deliver_inbound_message(ctx: BridgeContext, channel: Channel, message: InboundMessage) -> None:
+    """Idempotent: a message already delivered (its wamid is mapped) is not posted again."""
+    pnid = channel.phone_number_id
+    ctx.window.record_inbound(pnid, message.customer.key, message.timestamp, message.type)
+    if ctx.mappings.message(pnid, message.wamid) is not None:
+        logger.info("wamid %s already delivered; skipping", message.wamid)
+        return
+    rendered = render(message)
+    attributes = dict(rendered.content_attributes)
+    attributes.update(_quote_attributes(ctx, pnid, message))
+    uploads = _download_media(ctx, channel, message)
+    fields: dict[str, Any] = {
+        "content": rendered.content,
+        "message_type": "incoming",
+        "source_id": message.wamid,
+        "content_attributes": attributes,
+    }
+    if message.media and message.media.voice:
+        fields["is_voice_message"] = True
+    created = _post_in_open_conversation(ctx, channel, message, fields, uploads)
+    logger.info("wamid %s delivered as helpdesk message %s", message.wamid, created["message_id"])
+
+
+def _post_in_open_conversation(
+    ctx: BridgeContext, channel: Channel, message: InboundMessage, fields: dict[str, Any], uploads: list[Upload]
+) -> dict[str, int]:
+    pnid = channel.phone_number_id
+    for attempt in (1, 2):
+        ref = find_or_create_conversation(ctx, channel, message.customer)
+        try:
+            posted = ctx.helpdesk.create_message(
+                channel.helpdesk_account_id, channel.helpdesk_api_token, ref.conversation_id, fields, uploads
+            )
+        except HelpdeskApiError as exc:
+            if exc.http_status == 404 and attempt == 1:  # conversation deleted in the helpdesk: open a new one
+                ctx.mappings.forget_conversation(pnid, message.customer.key)
+                continue
+            raise
+        ctx.mappings.remember_inbound(pnid, message.wamid, ref.conversation_id, int(posted["id"]))
+        return {"conversation_id": ref.conversation_id, "message_id": int(posted["id"])}
+    raise AssertionError("unreachable")
+
+
+def _quote_attributes(ctx: BridgeContext, phone_number_id: str, message: InboundMessage) -> dict[str, Any]:
+    """Link a quoted reply (or a reaction) to the message it refers to."""
+    target = message.reply_to
+    if message.type is MessageType.REACTION:
+        target = message.content.get("message_id") or target
+    if not target:
+        return {}
+    ref = ctx.mappings.message(phone_number_id, target)
+    if ref is not None and ref.direction == "out":
+        # Agent messages have no source_id in the helpdesk: link by its own id.
+        return {"in_reply_to": ref.message_id}
+    return {"in_reply_to_external_id": target}
+
+
+def _download_media(ctx: BridgeContext, channel: Channel, message: InboundMessage) -> list[Upload]:
+    media = message.media
+    if media is None:
+        return []
+    token = channel.graph_access_token
+    info = ctx.graph.get_media_url(media.id, token)
+    content = ctx.graph.download_media(info.url, token)
+    mime = (info.mime_type or media.mime_type).split(";")[0].strip()
+    filename = media.filename or f"{message.raw_type}-{media.id}{_extension(mime)}"
+    return [Upload(filename=filename, content=content, content_type=mime)]
+
+
+def _extension(mime_type: str) -> str:
+    return {"audio/ogg": ".ogg", "image/webp": ".webp", "image/jpeg": ".jpg"}.get(
+        mime_type, mimetypes.guess_extension(mime_type) or ""
+    )

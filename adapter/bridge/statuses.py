@@ -1,0 +1,44 @@
+"""Meta -> helpdesk: delivery ticks. A helpdesk message's status is that of its WhatsApp parts and
+only ever moves forward (sent < delivered < read; failed is final), whatever order webhooks arrive in."""
+
+from __future__ import annotations
+
+import logging
+
+from adapter.bridge.context import BridgeContext
+from adapter.meta import error_codes
+from adapter.meta.events import MessageStatus, MetaError, StatusKind
+from adapter.store.channels import Channel
+from adapter.store.mappings import RANK_NAMES, STATUS_RANKS
+
+logger = logging.getLogger(__name__)
+
+
+def explain_failure(errors: tuple[MetaError, ...]) -> str:
+    """One line for agents: the Meta code and what it means in plain words."""
+    if not errors:
+        return "WhatsApp reported the message as failed without a reason."
+    error = errors[0]
+    return f"WhatsApp error {error.code}: {error_codes.lookup(error.code).explanation}"
+
+
+def apply_status(ctx: BridgeContext, channel: Channel, status: MessageStatus) -> None:
+    pnid = channel.phone_number_id
+    if status.status is StatusKind.UNKNOWN:
+        logger.info("wamid %s: status %r is not one we track; ignored", status.wamid, status.raw_status)
+        return
+    ref = ctx.mappings.message(pnid, status.wamid)
+    if ref is None or ref.direction != "out":
+        logger.info("wamid %s: status %s for a message this adapter did not send", status.wamid, status.raw_status)
+        return
+    rank = STATUS_RANKS[status.status.value]
+    aggregate, reported = ctx.mappings.record_part_status(pnid, ref.message_id, ref.part, rank)
+    if aggregate <= reported:
+        return
+    name = RANK_NAMES[aggregate]
+    error = explain_failure(status.errors) if name == "failed" else None
+    ctx.helpdesk.update_message_status(
+        channel.helpdesk_account_id, channel.helpdesk_api_token, ref.conversation_id, ref.message_id, name, error
+    )
+    ctx.mappings.mark_reported(pnid, ref.message_id, aggregate)
+    logger.info("wamid %s: helpdesk message %s is now %s", status.wamid, ref.message_id, name)

@@ -1,0 +1,119 @@
+"""The error tree: every error the adapter raises, declared once.
+
+Request errors carry their HTTP status (mapped to JSON in web/errors.py); external API
+errors carry whether a retry can succeed (read by the queue in one place).
+"""
+
+from __future__ import annotations
+
+
+class AdapterError(Exception):
+    """Base of every error the adapter raises on purpose."""
+
+
+class ConfigurationError(AdapterError):
+    """Startup configuration is invalid; the message names every bad variable."""
+
+
+# --- errors answered to a caller -------------------------------------------------------
+
+
+class RequestError(AdapterError):
+    http_status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, details: object | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class BadRequest(RequestError):
+    http_status = 400
+    code = "bad_request"
+
+
+class Unauthorized(RequestError):
+    http_status = 401
+    code = "unauthorized"
+
+
+class Forbidden(RequestError):
+    http_status = 403
+    code = "forbidden"
+
+
+class NotFound(RequestError):
+    http_status = 404
+    code = "not_found"
+
+
+class Conflict(RequestError):
+    http_status = 409
+    code = "conflict"
+
+
+class StoreUnavailable(RequestError):
+    """Redis cannot be reached: answer 503 so the sender retries, never 200."""
+
+    http_status = 503
+    code = "store_unavailable"
+
+
+# --- errors from the APIs we call --------------------------------------------------------
+
+
+class ExternalApiError(AdapterError):
+    """A call to Graph or the helpdesk failed. `retryable` says whether trying again can work."""
+
+    def __init__(self, message: str, *, retryable: bool, http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.http_status = http_status
+
+    @property
+    def explanation(self) -> str:
+        """One line, in plain words, safe to show to agents."""
+        return self.message
+
+
+class NetworkError(ExternalApiError):
+    def __init__(self, service: str, reason: str) -> None:
+        super().__init__(f"{service} could not be reached ({reason})", retryable=True)
+
+
+class GraphApiError(ExternalApiError):
+    """An error answer from Meta's Graph API, by code (see meta/error_codes.py)."""
+
+    def __init__(
+        self,
+        *,
+        code: int,
+        title: str,
+        details: str = "",
+        http_status: int | None = None,
+        fbtrace_id: str | None = None,
+        retryable: bool,
+        explanation: str,
+    ) -> None:
+        super().__init__(f"({code}) {title}", retryable=retryable, http_status=http_status)
+        self.code = code
+        self.title = title
+        self.details = details
+        self.fbtrace_id = fbtrace_id
+        self._explanation = explanation
+
+    @property
+    def explanation(self) -> str:
+        return f"WhatsApp error {self.code}: {self._explanation}"
+
+
+class HelpdeskApiError(ExternalApiError):
+    def __init__(self, *, http_status: int, message: str) -> None:
+        retryable = http_status == 429 or http_status >= 500
+        super().__init__(f"helpdesk answered {http_status}: {message}", retryable=retryable, http_status=http_status)
+
+
+class PermanentJobError(AdapterError):
+    """The job cannot succeed as it is (bad data, unknown channel); do not retry it."""

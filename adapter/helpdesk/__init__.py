@@ -1,0 +1,1 @@
+"""The helpdesk's side (Chatwoot Application API): signature, schemas, events, client."""

@@ -1,0 +1,86 @@
+"""The helpdesk's events as frozen dataclasses, in its own words (message, conversation, sender)."""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+SENDABLE_MESSAGE_TYPES = frozenset({"outgoing", "template"})
+
+
+@dataclass(frozen=True)
+class Attachment:
+    id: int
+    file_type: str  # image, audio, video, file, …
+    data_url: str
+    content_type: str | None
+    extension: str | None
+
+    @property
+    def filename(self) -> str:
+        name = unquote(posixpath.basename(urlparse(self.data_url).path))
+        if not name or "." not in name:
+            name = f"attachment-{self.id}" + (f".{self.extension}" if self.extension else "")
+        return name
+
+
+@dataclass(frozen=True)
+class AgentReply:
+    """An outgoing message written in the helpdesk by an agent, the AI agent (bot) or an automation."""
+
+    message_id: int
+    conversation_id: int
+    customer: str  # contact_inbox.source_id: the wa_id (or BSUID) we created it with
+    content: str
+    message_type: str
+    sender_type: str | None  # "user", "agent_bot", "captain_assistant", or None (automation)
+    sender_name: str | None
+    attachments: tuple[Attachment, ...]
+    in_reply_to: int | None
+    in_reply_to_external_id: str | None
+    template_params: dict[str, Any] | None
+
+    @classmethod
+    def from_event(cls, data: dict[str, Any]) -> AgentReply:
+        """From a MESSAGE_EVENT-validated payload (see schemas.py)."""
+        attributes = data.get("content_attributes") or {}
+        sender = data.get("sender") or {}
+        quoted = str(attributes.get("in_reply_to") or "")
+        return cls(
+            message_id=int(data["id"]),
+            conversation_id=int(data["conversation"]["id"]),
+            customer=str(data["conversation"]["contact_inbox"]["source_id"]),
+            content=data.get("content") or "",
+            message_type=str(data["message_type"]),
+            sender_type=sender.get("type"),
+            sender_name=sender.get("name"),
+            attachments=tuple(
+                Attachment(
+                    id=int(a["id"]),
+                    file_type=str(a.get("file_type") or "file"),
+                    data_url=str(a["data_url"]),
+                    content_type=a.get("content_type"),
+                    extension=a.get("extension"),
+                )
+                for a in data.get("attachments") or []
+            ),
+            in_reply_to=int(quoted) if quoted.isdigit() else None,
+            in_reply_to_external_id=attributes.get("in_reply_to_external_id"),
+            template_params=(data.get("additional_attributes") or {}).get("template_params"),
+        )
+
+
+def is_sendable(data: dict[str, Any]) -> bool:
+    """Only new public outgoing messages go to WhatsApp; everything we wrote ourselves comes back with a
+    source_id or as incoming, and is ignored (chatwoot.md §1.6)."""
+    conversation = data.get("conversation") or {}
+    return (
+        data.get("event") == "message_created"
+        and data.get("message_type") in SENDABLE_MESSAGE_TYPES
+        and not data.get("private")
+        and not data.get("source_id")
+        and data.get("content_type") != "voice_call"
+        and bool((conversation.get("contact_inbox") or {}).get("source_id"))
+    )

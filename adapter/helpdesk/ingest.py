@@ -1,0 +1,52 @@
+"""Turn a verified helpdesk webhook into jobs. Pure: no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import ValidationError
+
+from adapter.errors import BadRequest
+from adapter.helpdesk.events import is_sendable
+from adapter.helpdesk.schemas import CONVERSATION_EVENT, MESSAGE_EVENT, WEBHOOK
+from adapter.queue.jobs import Job
+from adapter.store import keys
+
+REPLY_JOB = "helpdesk.reply"
+CONVERSATION_JOB = "helpdesk.conversation"
+
+
+@dataclass(frozen=True)
+class Routed:
+    jobs: list[tuple[str | None, Job]]
+    ignored: str | None = None  # why nothing was enqueued
+
+
+def _load(schema: Any, payload: dict[str, Any], what: str) -> dict[str, Any]:
+    try:
+        return dict(schema.load(payload))
+    except ValidationError as exc:
+        raise BadRequest(f"invalid {what} payload", details=exc.messages) from None
+
+
+def jobs_from_event(phone_number_id: str, payload: Any) -> Routed:
+    if not isinstance(payload, dict):
+        raise BadRequest("not a helpdesk webhook: the body must be a JSON object")
+    event = _load(WEBHOOK, payload, "webhook")["event"]
+    if event == "message_created":
+        data = _load(MESSAGE_EVENT, payload, "message_created")
+        if not is_sendable(data):
+            return Routed([], "not a new outgoing public message")
+        customer = data["conversation"]["contact_inbox"]["source_id"]
+        job = Job(REPLY_JOB, f"{phone_number_id}:{customer}", {"phone_number_id": phone_number_id, "message": data})
+        return Routed([(keys.dedupe("helpdesk.msg", f"{phone_number_id}:{data['id']}"), job)])
+    if event == "conversation_status_changed":
+        data = _load(CONVERSATION_EVENT, payload, "conversation_status_changed")
+        customer = (data.get("contact_inbox") or {}).get("source_id")
+        if data.get("status") != "resolved" or not customer:
+            return Routed([], "status change needs no action")
+        payload = {"phone_number_id": phone_number_id, "customer": customer, "conversation_id": data["id"]}
+        job = Job(CONVERSATION_JOB, f"{phone_number_id}:{customer}", {**payload, "status": "resolved"})
+        return Routed([(None, job)])
+    return Routed([], f"event {event} needs no action")

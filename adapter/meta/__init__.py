@@ -1,0 +1,1 @@
+"""Meta's side: webhook signature, payload schemas, events, the Graph client, error codes."""

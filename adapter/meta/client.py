@@ -1,0 +1,126 @@
+"""GraphClient: the WhatsApp Cloud API calls we make. Base URL and version come from settings."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from adapter.errors import GraphApiError
+from adapter.http_session import network_errors, pooled_session, read_limited
+from adapter.meta import error_codes
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    url: str
+    mime_type: str
+    file_size: int | None
+
+
+class GraphClient:
+    def __init__(self, base_url: str, *, timeout: float, media_max_bytes: int) -> None:
+        self.base_url = base_url.rstrip("/")  # includes the version, e.g. https://graph.facebook.com/v25.0
+        self.timeout = timeout
+        self.media_max_bytes = media_max_bytes
+        self.session = pooled_session()
+
+    def send_message(self, phone_number_id: str, token: str, body: dict[str, Any]) -> str:
+        """POST /{phone-number-id}/messages (Send messages). Returns the wamid."""
+        data = self._call("POST", f"/{phone_number_id}/messages", token, json=body)
+        messages = data.get("messages") or []
+        if not messages or not messages[0].get("id"):
+            raise GraphApiError(
+                code=0, title="no message id in the answer", retryable=False,
+                explanation="WhatsApp accepted the request but returned no message id.",
+            )
+        return str(messages[0]["id"])
+
+    def mark_as_read(self, phone_number_id: str, token: str, wamid: str) -> None:
+        """POST /{phone-number-id}/messages with status=read (Mark messages as read)."""
+        body = {"messaging_product": "whatsapp", "status": "read", "message_id": wamid}
+        self._call("POST", f"/{phone_number_id}/messages", token, json=body)
+
+    def get_media_url(self, media_id: str, token: str) -> MediaInfo:
+        """GET /{media-id} (Media: retrieve URL). The URL lives 5 minutes."""
+        data = self._call("GET", f"/{media_id}", token)
+        size = str(data.get("file_size") or "")
+        return MediaInfo(
+            url=str(data["url"]),
+            mime_type=str(data.get("mime_type") or "application/octet-stream"),
+            file_size=int(size) if size.isdigit() else None,
+        )
+
+    def download_media(self, url: str, token: str) -> bytes:
+        """GET <media url> with the bearer token (Media: download)."""
+        with network_errors("Graph media"):
+            response = self.session.get(
+                url, headers={"Authorization": f"Bearer {token}"}, timeout=self.timeout, stream=True
+            )
+            if response.status_code != 200:
+                raise _graph_error(response)
+            return read_limited(response, self.media_max_bytes, "WhatsApp media")
+
+    def upload_media(self, phone_number_id: str, token: str, content: bytes, mime_type: str, filename: str) -> str:
+        """POST /{phone-number-id}/media (Media: upload). Returns the media id."""
+        data = self._call(
+            "POST",
+            f"/{phone_number_id}/media",
+            token,
+            data={"messaging_product": "whatsapp", "type": mime_type},
+            files={"file": (filename, content, mime_type)},
+        )
+        return str(data["id"])
+
+    def get(self, path: str, token: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Any Graph GET (phone number fields, templates…)."""
+        return self._call("GET", path, token, params=params)
+
+    def post(self, path: str, token: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self._call("POST", path, token, json=body)
+
+    def delete(self, path: str, token: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self._call("DELETE", path, token, params=params)
+
+    def _call(self, method: str, path: str, token: str, **kwargs: Any) -> dict[str, Any]:
+        url = path if path.startswith("http") else self.base_url + path
+        with network_errors("Graph API"):
+            response = self.session.request(
+                method, url, headers={"Authorization": f"Bearer {token}"}, timeout=self.timeout, **kwargs
+            )
+        if response.status_code >= 400:
+            raise _graph_error(response)
+        try:
+            data = response.json()
+        except ValueError:
+            raise _graph_error(response) from None
+        return data if isinstance(data, dict) else {"data": data}
+
+
+def _graph_error(response: requests.Response) -> GraphApiError:
+    """Meta's error payload -> GraphApiError, by code (error_codes.py decides retry and wording)."""
+    try:
+        error = response.json().get("error") or {}
+    except (ValueError, AttributeError):
+        error = {}
+    code = int(error.get("code") or 0)
+    details = str((error.get("error_data") or {}).get("details") or "")
+    entry = error_codes.lookup(code) if code else None
+    retryable = error_codes.is_retryable(code, response.status_code) if code else (
+        response.status_code == 429 or response.status_code >= 500
+    )
+    title = str(error.get("message") or (entry.title if entry else f"HTTP {response.status_code}"))
+    explanation = entry.explanation if entry else f"WhatsApp answered HTTP {response.status_code}."
+    return GraphApiError(
+        code=code,
+        title=title,
+        details=details,
+        http_status=response.status_code,
+        fbtrace_id=error.get("fbtrace_id"),
+        retryable=retryable,
+        explanation=explanation,
+    )

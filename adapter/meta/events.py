@@ -1,0 +1,195 @@
+"""Meta's events as frozen dataclasses, built from raw webhook items at the edge.
+
+Values Meta adds later (a new message type, a new status) map to UNKNOWN instead of failing,
+so no payload is ever refused for being newer than this code.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import ValidationError
+
+from adapter.errors import PermanentJobError
+from adapter.meta import schemas
+
+
+class MessageType(enum.Enum):
+    TEXT = "text"
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+    DOCUMENT = "document"
+    STICKER = "sticker"
+    LOCATION = "location"
+    CONTACTS = "contacts"
+    BUTTON = "button"
+    INTERACTIVE = "interactive"
+    ORDER = "order"
+    REACTION = "reaction"
+    SYSTEM = "system"
+    UNSUPPORTED = "unsupported"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def parse(cls, value: str) -> MessageType:
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.UNKNOWN
+
+
+MEDIA_TYPES = frozenset(
+    {MessageType.IMAGE, MessageType.VIDEO, MessageType.AUDIO, MessageType.DOCUMENT, MessageType.STICKER}
+)
+
+
+class StatusKind(enum.Enum):
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    PLAYED = "played"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def parse(cls, value: str) -> StatusKind:
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.UNKNOWN
+
+
+@dataclass(frozen=True)
+class MetaError:
+    code: int
+    title: str
+    details: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MetaError:
+        details = (data.get("error_data") or {}).get("details") or data.get("message") or ""
+        return cls(code=int(data.get("code") or 0), title=str(data.get("title") or ""), details=str(details))
+
+
+@dataclass(frozen=True)
+class Customer:
+    """The person writing: `wa_id` (phone digits) or, for username users, only a BSUID `user_id`."""
+
+    wa_id: str | None
+    user_id: str | None
+    name: str | None
+
+    @property
+    def key(self) -> str:
+        """Stable id of the customer on a number: the helpdesk contact_inbox source_id."""
+        return self.wa_id or self.user_id or "unknown"
+
+
+@dataclass(frozen=True)
+class Media:
+    id: str
+    mime_type: str
+    caption: str | None = None
+    filename: str | None = None
+    voice: bool = False
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    phone_number_id: str
+    display_phone_number: str
+    wamid: str
+    customer: Customer
+    timestamp: int
+    type: MessageType
+    raw_type: str
+    content: dict[str, Any]  # the type's own object, e.g. {"body": "..."} for text
+    reply_to: str | None = None  # wamid of the quoted message
+    forwarded: bool = False
+    referral: dict[str, Any] | None = None
+    errors: tuple[MetaError, ...] = ()
+
+    @property
+    def media(self) -> Media | None:
+        if self.type not in MEDIA_TYPES or not self.content.get("id"):
+            return None
+        return Media(
+            id=str(self.content["id"]),
+            mime_type=str(self.content.get("mime_type") or "application/octet-stream"),
+            caption=self.content.get("caption"),
+            filename=self.content.get("filename"),
+            voice=bool(self.content.get("voice")),
+        )
+
+    @classmethod
+    def from_item(
+        cls, item: dict[str, Any], *, phone_number_id: str, display_phone_number: str, contacts: list[dict[str, Any]]
+    ) -> InboundMessage:
+        try:
+            data = schemas.INBOUND_MESSAGE.load(item)
+        except ValidationError as exc:
+            raise PermanentJobError(f"malformed message item: {exc.messages}") from exc
+        sender_wa_id = item.get("from")
+        sender_user_id = item.get("from_user_id")
+        profile = _matching_contact(contacts, sender_wa_id, sender_user_id)
+        customer = Customer(
+            wa_id=sender_wa_id or profile.get("wa_id"),
+            user_id=sender_user_id or profile.get("user_id"),
+            name=(profile.get("profile") or {}).get("name"),
+        )
+        raw_type = str(data["type"])
+        context = data.get("context") or {}
+        content = item.get(raw_type)
+        return cls(
+            phone_number_id=phone_number_id,
+            display_phone_number=display_phone_number,
+            wamid=str(data["id"]),
+            customer=customer,
+            timestamp=int(data["timestamp"]),
+            type=MessageType.parse(raw_type),
+            raw_type=raw_type,
+            content=content if isinstance(content, dict) else {"items": content} if content is not None else {},
+            reply_to=context.get("id"),
+            forwarded=bool(context.get("forwarded") or context.get("frequently_forwarded")),
+            referral=data.get("referral"),
+            errors=tuple(MetaError.from_dict(e) for e in data.get("errors") or []),
+        )
+
+
+def _matching_contact(contacts: list[dict[str, Any]], wa_id: str | None, user_id: str | None) -> dict[str, Any]:
+    for contact in contacts:
+        if (wa_id and contact.get("wa_id") == wa_id) or (user_id and contact.get("user_id") == user_id):
+            return contact
+    return contacts[0] if len(contacts) == 1 else {}
+
+
+@dataclass(frozen=True)
+class MessageStatus:
+    phone_number_id: str
+    wamid: str
+    status: StatusKind
+    raw_status: str
+    timestamp: int
+    recipient: str
+    callback_data: str | None = None
+    errors: tuple[MetaError, ...] = field(default=())
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any], *, phone_number_id: str) -> MessageStatus:
+        try:
+            data = schemas.STATUS.load(item)
+        except ValidationError as exc:
+            raise PermanentJobError(f"malformed status item: {exc.messages}") from exc
+        return cls(
+            phone_number_id=phone_number_id,
+            wamid=str(data["id"]),
+            status=StatusKind.parse(str(data["status"])),
+            raw_status=str(data["status"]),
+            timestamp=int(data["timestamp"]) if str(data["timestamp"]).isdigit() else 0,
+            recipient=str(data.get("recipient_id") or data.get("recipient_user_id") or "unknown"),
+            callback_data=data.get("biz_opaque_callback_data"),
+            errors=tuple(MetaError.from_dict(e) for e in data.get("errors") or []),
+        )

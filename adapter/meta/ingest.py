@@ -1,0 +1,70 @@
+"""Turn a verified Meta webhook into jobs: one per message, status and other change.
+
+Pure: no I/O. The web layer enqueues the result in one atomic step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from adapter.queue.jobs import Job
+from adapter.store import keys
+
+MESSAGE_JOB = "meta.message"
+STATUS_JOB = "meta.status"
+VALUE_ERRORS_JOB = "meta.value_errors"
+EVENT_JOB = "meta.event"
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.sha1(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def jobs_from_webhook(envelope: dict[str, Any]) -> list[tuple[str | None, Job]]:
+    """Every item of every change of every entry, each with its dedupe key."""
+    jobs: list[tuple[str | None, Job]] = []
+    for entry in envelope["entry"]:
+        waba_id = str(entry["id"])
+        for change in entry["changes"]:
+            value = change["value"]
+            metadata = value.get("metadata") if isinstance(value, dict) else None
+            if change["field"] == "messages" and isinstance(metadata, dict) and metadata.get("phone_number_id"):
+                jobs += _messages_jobs(str(metadata["phone_number_id"]), value)
+            else:
+                item = {"waba_id": waba_id, "field": change["field"], "value": value, "time": entry.get("time")}
+                jobs.append((keys.dedupe("meta.event", _digest(item)), Job(EVENT_JOB, f"waba:{waba_id}", item)))
+    return jobs
+
+
+def _messages_jobs(phone_number_id: str, value: dict[str, Any]) -> list[tuple[str | None, Job]]:
+    jobs: list[tuple[str | None, Job]] = []
+    display = str((value.get("metadata") or {}).get("display_phone_number") or "")
+    contacts = _dicts(value.get("contacts"))
+    for message in _dicts(value.get("messages")):
+        sender = message.get("from") or message.get("from_user_id") or "unknown"
+        wamid = message.get("id") or _digest(message)
+        payload = {
+            "phone_number_id": phone_number_id,
+            "display_phone_number": display,
+            "contacts": contacts,
+            "message": message,
+        }
+        jobs.append((keys.dedupe("meta.msg", str(wamid)), Job(MESSAGE_JOB, f"{phone_number_id}:{sender}", payload)))
+    for status in _dicts(value.get("statuses")):
+        recipient = status.get("recipient_id") or status.get("recipient_user_id") or "unknown"
+        dedupe = f"{status.get('id') or _digest(status)}:{status.get('status')}"
+        payload = {"phone_number_id": phone_number_id, "status": status}
+        jobs.append((keys.dedupe("meta.status", dedupe), Job(STATUS_JOB, f"{phone_number_id}:{recipient}", payload)))
+    errors = list(_dicts(value.get("errors")))
+    if errors and not value.get("messages") and not value.get("statuses"):
+        payload = {"phone_number_id": phone_number_id, "errors": errors}
+        jobs.append(
+            (keys.dedupe("meta.errors", _digest(payload)), Job(VALUE_ERRORS_JOB, f"{phone_number_id}:errors", payload))
+        )
+    return jobs
+
+
+def _dicts(items: Any) -> list[dict[str, Any]]:
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []

@@ -1,0 +1,1 @@
+"""The work queue on Redis Streams: atomic dedupe+enqueue, ordered per chat, retried, dead-lettered."""

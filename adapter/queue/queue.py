@@ -1,0 +1,176 @@
+"""JobQueue: the Redis operations of the queue, each one atomic.
+
+Layout: P partition streams (`wa:jobs:<p>`), one consumer group. A chat always hashes to the
+same partition and a partition is consumed by one leaseholder at a time, so a chat's jobs run
+in order. A job that fails and will be retried is *parked* with the rest of its chat behind it
+(`wa:parked:<chat>`), and its chat is scheduled in `wa:delayed`; when due, the parked jobs go
+back to the stream in order. Other chats are never held up by it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import zlib
+from collections.abc import Iterable
+from typing import Any
+
+import redis
+
+from adapter.clock import Clock
+from adapter.errors import StoreUnavailable
+from adapter.queue.jobs import Job
+from adapter.store import keys
+from adapter.store.connection import Store
+
+logger = logging.getLogger(__name__)
+
+# ARGV: ttl, then (dedupe_key or "", stream, job_json) triples. Returns how many were added.
+_ENQUEUE_ONCE = """
+local added = 0
+for i = 2, #ARGV, 3 do
+  local fresh = true
+  if ARGV[i] ~= "" then
+    fresh = redis.call("SET", ARGV[i], "1", "NX", "EX", ARGV[1])
+  end
+  if fresh then
+    redis.call("XADD", ARGV[i + 1], "*", "job", ARGV[i + 2])
+    added = added + 1
+  end
+end
+return added
+"""
+
+# KEYS: delayed zset, parked list, stream. ARGV: chat. Moves the parked jobs back, in order.
+_RELEASE_PARKED = """
+if redis.call("ZREM", KEYS[1], ARGV[1]) == 0 then return 0 end
+local jobs = redis.call("LRANGE", KEYS[2], 0, -1)
+for _, job in ipairs(jobs) do
+  redis.call("XADD", KEYS[3], "*", "job", job)
+end
+redis.call("DEL", KEYS[2])
+return #jobs
+"""
+
+
+class JobQueue:
+    def __init__(self, store: Store, *, partitions: int, dedupe_ttl_seconds: int, clock: Clock) -> None:
+        self.store = store
+        self.partitions = partitions
+        self.dedupe_ttl_seconds = dedupe_ttl_seconds
+        self.clock = clock
+        self._enqueue_once = store.register_script(_ENQUEUE_ONCE)
+        self._release_parked = store.register_script(_RELEASE_PARKED)
+
+    def partition_of(self, chat: str) -> int:
+        return zlib.crc32(chat.encode()) % self.partitions
+
+    def stream_of(self, chat: str) -> str:
+        return keys.stream(self.partition_of(chat))
+
+    # --- producers -------------------------------------------------------------------
+
+    def enqueue_once(self, items: Iterable[tuple[str | None, Job]]) -> int:
+        """Enqueue each job whose dedupe key is new, all in one atomic round trip.
+
+        Raises StoreUnavailable when Redis cannot be reached, so the web layer answers 503 and
+        the sender retries instead of losing the payload.
+        """
+        now = self.clock.now()
+        argv: list[Any] = [self.dedupe_ttl_seconds]
+        for dedupe_key, job in items:
+            stamped = job if job.enqueued_at else dataclasses.replace(job, enqueued_at=now)
+            argv += [dedupe_key or "", self.stream_of(job.chat), stamped.to_json()]
+        if len(argv) == 1:
+            return 0
+        try:
+            return int(self._enqueue_once(args=argv))
+        except redis.RedisError as exc:
+            raise StoreUnavailable("the queue store is unavailable; retry later") from exc
+
+    def enqueue(self, job: Job) -> None:
+        """Enqueue without dedupe (replays, follow-up work)."""
+        self.enqueue_once([(None, job)])
+
+    # --- consumers -------------------------------------------------------------------
+
+    def park(self, stream: str, entry_id: str, job: Job, *, due: float | None, at_head: bool) -> None:
+        """Hold `job` for its chat (at the head when it is the one that failed) and ack its entry."""
+        pipe = self.store.pipeline(transaction=True)
+        if at_head:
+            pipe.lpush(keys.parked(job.chat), job.to_json())
+        else:
+            pipe.rpush(keys.parked(job.chat), job.to_json())
+        if due is not None:
+            pipe.zadd(keys.DELAYED, {job.chat: due})
+        pipe.xack(stream, keys.CONSUMER_GROUP, entry_id)
+        pipe.xdel(stream, entry_id)
+        pipe.execute()
+
+    def is_parked(self, chat: str) -> bool:
+        return bool(self.store.exists(keys.parked(chat)))
+
+    def ack(self, stream: str, entry_id: str) -> None:
+        pipe = self.store.pipeline(transaction=True)
+        pipe.xack(stream, keys.CONSUMER_GROUP, entry_id)
+        pipe.xdel(stream, entry_id)
+        pipe.execute()
+
+    def bury(self, stream: str, entry_id: str, job: Job, error: str) -> None:
+        """Move a job that will not succeed to the dead letters, and ack it, in one step."""
+        record = json.dumps({"job": json.loads(job.to_json()), "error": error, "failed_at": self.clock.now()})
+        pipe = self.store.pipeline(transaction=True)
+        pipe.lpush(keys.DEAD_LETTERS, record)
+        pipe.xack(stream, keys.CONSUMER_GROUP, entry_id)
+        pipe.xdel(stream, entry_id)
+        pipe.execute()
+
+    def release_due(self, limit: int = 50) -> int:
+        """Put the parked jobs of every chat whose retry time has come back on their stream."""
+        due = self.store.zrangebyscore(keys.DELAYED, "-inf", self.clock.now(), start=0, num=limit)
+        moved = 0
+        for chat in due:
+            moved += int(
+                self._release_parked(keys=[keys.DELAYED, keys.parked(chat), self.stream_of(chat)], args=[chat])
+            )
+        return moved
+
+    # --- dead letters ----------------------------------------------------------------
+
+    def dead_letters(self, start: int = 0, count: int = 100) -> list[dict[str, Any]]:
+        return [json.loads(item) for item in self.store.lrange(keys.DEAD_LETTERS, start, start + count - 1)]
+
+    def replay_dead_letters(self, job_id: str | None = None) -> int:
+        """Re-enqueue one dead job (by id) or all of them as fresh attempts."""
+        replayed = 0
+        for raw in self.store.lrange(keys.DEAD_LETTERS, 0, -1):
+            record = json.loads(raw)
+            if job_id is not None and record["job"]["id"] != job_id:
+                continue
+            if self.store.lrem(keys.DEAD_LETTERS, 1, raw):
+                self.enqueue(Job(**record["job"]).fresh(self.clock.now()))
+                replayed += 1
+        return replayed
+
+    # --- visibility ------------------------------------------------------------------
+
+    def backlog(self) -> dict[str, float]:
+        """Jobs waiting (streams + parked) and the age in seconds of the oldest stream entry."""
+        waiting = 0
+        oldest_ms: int | None = None
+        for partition in range(self.partitions):
+            stream = keys.stream(partition)
+            waiting += int(self.store.xlen(stream))
+            first = self.store.xrange(stream, count=1)
+            if first:
+                ms = int(first[0][0].split("-")[0])
+                oldest_ms = ms if oldest_ms is None else min(oldest_ms, ms)
+        parked_chats = int(self.store.zcard(keys.DELAYED))
+        age = 0.0 if oldest_ms is None else max(0.0, self.clock.now() - oldest_ms / 1000)
+        return {
+            "waiting": waiting,
+            "oldest_age_seconds": age,
+            "retrying_chats": parked_chats,
+            "dead_letters": int(self.store.llen(keys.DEAD_LETTERS)),
+        }

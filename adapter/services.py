@@ -1,0 +1,66 @@
+"""Services: everything the web and the workers share, built once from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adapter.bridge.context import BridgeContext
+from adapter.bridge.window import AllowAll, OutboundGate, WindowTracker
+from adapter.clock import Clock, SystemClock
+from adapter.helpdesk.client import HelpdeskClient
+from adapter.meta.client import GraphClient
+from adapter.queue.queue import JobQueue
+from adapter.settings import Settings
+from adapter.store.channels import ChannelRepository
+from adapter.store.connection import Store, connect
+from adapter.store.events import EventLog
+from adapter.store.mappings import Mappings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    clock: Clock
+    queue: JobQueue
+    channels: ChannelRepository
+    mappings: Mappings
+    window: WindowTracker
+    events: EventLog
+    graph: GraphClient
+    helpdesk: HelpdeskClient
+    gate: OutboundGate
+
+    def bridge(self) -> BridgeContext:
+        return BridgeContext(
+            graph=self.graph,
+            helpdesk=self.helpdesk,
+            channels=self.channels,
+            mappings=self.mappings,
+            window=self.window,
+            gate=self.gate,
+            clock=self.clock,
+        )
+
+
+def build_services(
+    settings: Settings, *, store: Store | None = None, clock: Clock | None = None, gate: OutboundGate | None = None
+) -> Services:
+    store = store if store is not None else connect(settings.redis_url)
+    clock = clock or SystemClock()
+    timeout, media_max = settings.http_timeout_seconds, settings.media_max_bytes
+    return Services(
+        settings=settings,
+        store=store,
+        clock=clock,
+        queue=JobQueue(
+            store, partitions=settings.queue_partitions, dedupe_ttl_seconds=settings.dedupe_ttl_seconds, clock=clock
+        ),
+        channels=ChannelRepository(store),
+        mappings=Mappings(store),
+        window=WindowTracker(store, clock),
+        events=EventLog(store, clock),
+        graph=GraphClient(settings.graph_url, timeout=timeout, media_max_bytes=media_max),
+        helpdesk=HelpdeskClient(settings.helpdesk_base_url, timeout=timeout, media_max_bytes=media_max),
+        gate=gate or AllowAll(),
+    )

@@ -1,0 +1,1 @@
+"""Redis: the connection (or the embedded store), the key layout, and the repositories."""

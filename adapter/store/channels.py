@@ -1,0 +1,88 @@
+"""Channels: one per WhatsApp number, each tied to one helpdesk API inbox. Stored in Redis hashes."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from adapter.store import keys
+from adapter.store.connection import Store
+
+SECRET_FIELDS = ("graph_access_token", "helpdesk_api_token", "helpdesk_webhook_secret")
+
+
+@dataclasses.dataclass(frozen=True)
+class Channel:
+    phone_number_id: str
+    display_phone_number: str
+    waba_id: str
+    helpdesk_account_id: int
+    helpdesk_inbox_id: int
+    graph_access_token: str = dataclasses.field(repr=False)
+    helpdesk_api_token: str = dataclasses.field(repr=False)
+    helpdesk_webhook_secret: str = dataclasses.field(repr=False)
+    default_agent_bot_id: int | None = None
+    created_at: float = 0.0
+
+    def public_view(self) -> dict[str, Any]:
+        """Everything an admin may see: secrets only as "set" / "missing"."""
+        view = dataclasses.asdict(self)
+        for name in SECRET_FIELDS:
+            view[name] = "set" if view[name] else "missing"
+        return view
+
+    def to_hash(self) -> dict[str, str]:
+        return {
+            name: "" if value is None else str(value)
+            for name, value in dataclasses.asdict(self).items()
+        }
+
+    @classmethod
+    def from_hash(cls, data: dict[str, str]) -> Channel:
+        bot = data.get("default_agent_bot_id") or ""
+        return cls(
+            phone_number_id=data["phone_number_id"],
+            display_phone_number=data.get("display_phone_number", ""),
+            waba_id=data.get("waba_id", ""),
+            helpdesk_account_id=int(data["helpdesk_account_id"]),
+            helpdesk_inbox_id=int(data["helpdesk_inbox_id"]),
+            graph_access_token=data.get("graph_access_token", ""),
+            helpdesk_api_token=data.get("helpdesk_api_token", ""),
+            helpdesk_webhook_secret=data.get("helpdesk_webhook_secret", ""),
+            default_agent_bot_id=int(bot) if bot else None,
+            created_at=float(data.get("created_at") or 0),
+        )
+
+
+class ChannelRepository:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def save(self, channel: Channel) -> None:
+        pipe = self.store.pipeline(transaction=True)
+        pipe.delete(keys.channel(channel.phone_number_id))
+        pipe.hset(keys.channel(channel.phone_number_id), mapping=channel.to_hash())
+        pipe.sadd(keys.CHANNELS, channel.phone_number_id)
+        pipe.execute()
+
+    def get(self, phone_number_id: str) -> Channel | None:
+        data = self.store.hgetall(keys.channel(phone_number_id))
+        return Channel.from_hash(data) if data else None
+
+    def webhook_secret(self, phone_number_id: str) -> str | None:
+        """Only the inbox secret, for verifying helpdesk webhooks in one cheap read."""
+        value = self.store.hget(keys.channel(phone_number_id), "helpdesk_webhook_secret")
+        return str(value) if value is not None else None
+
+    def all(self) -> list[Channel]:
+        ids = sorted(self.store.smembers(keys.CHANNELS))
+        pipe = self.store.pipeline(transaction=False)
+        for phone_number_id in ids:
+            pipe.hgetall(keys.channel(phone_number_id))
+        return [Channel.from_hash(data) for data in pipe.execute() if data]
+
+    def remove(self, phone_number_id: str) -> bool:
+        pipe = self.store.pipeline(transaction=True)
+        pipe.delete(keys.channel(phone_number_id))
+        pipe.srem(keys.CHANNELS, phone_number_id)
+        return bool(pipe.execute()[0])

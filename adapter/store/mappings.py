@@ -1,0 +1,121 @@
+"""What links the two sides: customer -> helpdesk conversation, wamid <-> helpdesk message,
+the statuses of each part of an outbound message, and the sent-part idempotency keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adapter.store import keys
+from adapter.store.connection import Store
+
+CONVERSATION_TTL_SECONDS = 30 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class ConversationRef:
+    contact_id: int
+    conversation_id: int
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    conversation_id: int
+    message_id: int
+    direction: str  # "in" (customer -> helpdesk) or "out" (helpdesk -> customer)
+    part: int = 0
+
+
+class Mappings:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # --- conversations -------------------------------------------------------------
+
+    def conversation(self, phone_number_id: str, customer: str) -> ConversationRef | None:
+        data = self.store.hgetall(keys.conversation(phone_number_id, customer))
+        if not data:
+            return None
+        return ConversationRef(int(data["contact_id"]), int(data["conversation_id"]))
+
+    def remember_conversation(self, phone_number_id: str, customer: str, ref: ConversationRef) -> None:
+        key = keys.conversation(phone_number_id, customer)
+        pipe = self.store.pipeline(transaction=True)
+        pipe.hset(key, mapping={"contact_id": ref.contact_id, "conversation_id": ref.conversation_id})
+        pipe.expire(key, CONVERSATION_TTL_SECONDS)
+        pipe.execute()
+
+    def forget_conversation(self, phone_number_id: str, customer: str, conversation_id: int | None = None) -> None:
+        """Drop the cached conversation (when resolved, or when the helpdesk no longer has it)."""
+        key = keys.conversation(phone_number_id, customer)
+        if conversation_id is not None:
+            current = self.store.hget(key, "conversation_id")
+            if current is not None and int(current) != conversation_id:
+                return
+        self.store.delete(key)
+
+    # --- messages ------------------------------------------------------------------
+
+    def message(self, phone_number_id: str, wamid: str) -> MessageRef | None:
+        data = self.store.hgetall(keys.wamid(phone_number_id, wamid))
+        if not data:
+            return None
+        return MessageRef(
+            int(data["conversation_id"]), int(data["message_id"]), data.get("direction", "in"), int(data.get("part", 0))
+        )
+
+    def remember_inbound(self, phone_number_id: str, wamid: str, conversation_id: int, message_id: int) -> None:
+        key = keys.wamid(phone_number_id, wamid)
+        pipe = self.store.pipeline(transaction=True)
+        pipe.hset(key, mapping={"conversation_id": conversation_id, "message_id": message_id, "direction": "in"})
+        pipe.expire(key, keys.MAPPING_TTL_SECONDS)
+        pipe.execute()
+
+    def sent_part(self, phone_number_id: str, message_id: int, part: int) -> str | None:
+        """The wamid of a part already sent (so a retry never sends it twice)."""
+        value = self.store.get(keys.sent_part(phone_number_id, message_id, part))
+        return str(value) if value else None
+
+    def remember_sent_part(
+        self, phone_number_id: str, conversation_id: int, message_id: int, part: int, parts: int, wamid: str
+    ) -> None:
+        """After Graph accepted a part: wamid -> message, the part's status slot, the sent key. One step."""
+        ttl = keys.MAPPING_TTL_SECONDS
+        wamid_key = keys.wamid(phone_number_id, wamid)
+        message_key = keys.helpdesk_message(phone_number_id, message_id)
+        pipe = self.store.pipeline(transaction=True)
+        pipe.set(keys.sent_part(phone_number_id, message_id, part), wamid, ex=ttl)
+        pipe.hset(
+            wamid_key,
+            mapping={"conversation_id": conversation_id, "message_id": message_id, "direction": "out", "part": part},
+        )
+        pipe.expire(wamid_key, ttl)
+        pipe.hsetnx(message_key, f"part:{part}", 0)
+        pipe.hset(message_key, mapping={"parts": parts, "conversation_id": conversation_id, f"wamid:{part}": wamid})
+        pipe.expire(message_key, ttl)
+        pipe.execute()
+
+    def first_wamid(self, phone_number_id: str, message_id: int) -> str | None:
+        """The wamid of an outbound message's first part (to quote it on WhatsApp)."""
+        value = self.store.hget(keys.helpdesk_message(phone_number_id, message_id), "wamid:0")
+        return str(value) if value else None
+
+    def record_part_status(self, phone_number_id: str, message_id: int, part: int, rank: int) -> tuple[int, int]:
+        """Raise one part's status rank (never lower it). Returns (aggregate rank, rank already reported)."""
+        key = keys.helpdesk_message(phone_number_id, message_id)
+        current = self.store.hgetall(key)
+        parts = int(current.get("parts", 1))
+        if rank > int(current.get(f"part:{part}", 0)):
+            self.store.hset(key, f"part:{part}", rank)
+            current[f"part:{part}"] = str(rank)
+        ranks = [int(current.get(f"part:{i}", 0)) for i in range(parts)]
+        aggregate = max(ranks) if any(r >= FAILED_RANK for r in ranks) else min(ranks)
+        return aggregate, int(current.get("reported", 0))
+
+    def mark_reported(self, phone_number_id: str, message_id: int, rank: int) -> None:
+        self.store.hset(keys.helpdesk_message(phone_number_id, message_id), "reported", rank)
+
+
+# Status ranks: a status only ever moves up. `failed` is final.
+STATUS_RANKS = {"sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 4}
+FAILED_RANK = STATUS_RANKS["failed"]
+RANK_NAMES = {1: "sent", 2: "delivered", 3: "read", 4: "failed"}

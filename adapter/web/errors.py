@@ -1,0 +1,38 @@
+"""Errors to JSON, in one place. No stack trace ever reaches a caller."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from adapter.errors import RequestError
+
+logger = logging.getLogger(__name__)
+
+
+def error_response(status: int, code: str, message: str, details: object | None = None) -> tuple[Response, int]:
+    body: dict[str, object] = {"error": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return jsonify(body), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(RequestError)
+    def _request_error(exc: RequestError) -> tuple[Response, int]:
+        return error_response(exc.http_status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> tuple[Response, int]:
+        status = exc.code or 500
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error_response(status, code, exc.description or exc.name or "error")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[Response, int]:
+        reference = uuid.uuid4().hex[:12]
+        logger.exception("unexpected error, reference %s", reference)
+        return error_response(500, "internal_error", f"internal error (reference {reference}); see the adapter logs")

@@ -1,0 +1,74 @@
+"""The worker process: `python -m adapter.worker`. Runs WORKER_THREADS consumers until SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+
+from adapter.errors import ConfigurationError
+from adapter.handlers import build_handlers, report_give_up
+from adapter.logs import configure_logging
+from adapter.queue.consumer import Consumer, RetryPolicy
+from adapter.services import Services, build_services
+from adapter.settings import load_settings
+
+logger = logging.getLogger(__name__)
+
+
+def build_consumers(services: Services, count: int) -> list[Consumer]:
+    handlers = build_handlers(services)
+    settings = services.settings
+    policy = RetryPolicy(
+        max_attempts=settings.job_max_attempts,
+        base_seconds=settings.retry_base_seconds,
+        cap_seconds=settings.retry_max_seconds,
+    )
+    give_up = report_give_up(services)
+    return [
+        Consumer(queue=services.queue, handlers=handlers, policy=policy, clock=services.clock, on_give_up=give_up)
+        for _ in range(count)
+    ]
+
+
+def start_worker(services: Services, stop: threading.Event, threads: int | None = None) -> list[threading.Thread]:
+    """Start the consumer threads (daemon) and return them; they stop when `stop` is set."""
+    started = []
+    for consumer in build_consumers(services, threads or services.settings.worker_threads):
+        thread = threading.Thread(target=consumer.run, args=(stop,), name=f"consumer-{consumer.name}", daemon=True)
+        thread.start()
+        started.append(thread)
+    return started
+
+
+def main() -> int:
+    try:
+        settings = load_settings(os.environ)
+    except ConfigurationError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings.log_format)
+    if not settings.redis_url:
+        print(
+            "A separate worker needs REDIS_URL (the embedded store lives inside one process): "
+            "set REDIS_URL, or use `make run`, which runs web and worker together.",
+            file=sys.stderr,
+        )
+        return 2
+    services = build_services(settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    threads = start_worker(services, stop)
+    logger.info("worker running %d consumers", len(threads))
+    while not stop.is_set():
+        stop.wait(1.0)
+    for thread in threads:
+        thread.join(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
