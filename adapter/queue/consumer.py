@@ -153,14 +153,15 @@ class Consumer:
             keys.CONSUMER_GROUP, self.name, streams, count=self.batch, block=block
         )
         handled = 0
-        seen_streams = set()
+        still_pending = set()
         for stream, entries in response or []:
-            seen_streams.add(stream)
+            if entries:
+                still_pending.add(stream)
             for entry_id, fields in entries:
                 self._handle(stream, entry_id, fields)
                 handled += 1
         for partition in list(self._draining):
-            if keys.stream(partition) not in seen_streams:
+            if keys.stream(partition) not in still_pending:
                 self._draining.discard(partition)  # our pending list is empty: switch to new entries
         return handled
 
