@@ -1,4 +1,4 @@
-"""gunicorn settings for the web process (Procfile `web:`). Environment overrides: PORT, WEB_CONCURRENCY, WEB_THREADS."""
+"""gunicorn settings for the web process (Procfile `web:`). Overrides: PORT, WEB_CONCURRENCY, WEB_THREADS."""
 
 import os
 

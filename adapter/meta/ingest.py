@@ -9,6 +9,10 @@ import hashlib
 import json
 from typing import Any
 
+from marshmallow import ValidationError
+
+from adapter.errors import BadRequest
+from adapter.meta import schemas
 from adapter.queue.jobs import Job
 from adapter.store import keys
 
@@ -23,15 +27,22 @@ def _digest(*parts: Any) -> str:
 
 
 def jobs_from_webhook(envelope: dict[str, Any]) -> list[tuple[str | None, Job]]:
-    """Every item of every change of every entry, each with its dedupe key."""
+    """Every item of every change of every entry, each with its dedupe key.
+
+    A `messages` change must have the documented shape (metadata, lists of objects), or the whole
+    webhook is refused with 400: silently skipping part of it would lose messages.
+    """
     jobs: list[tuple[str | None, Job]] = []
     for entry in envelope["entry"]:
         waba_id = str(entry["id"])
         for change in entry["changes"]:
             value = change["value"]
-            metadata = value.get("metadata") if isinstance(value, dict) else None
-            if change["field"] == "messages" and isinstance(metadata, dict) and metadata.get("phone_number_id"):
-                jobs += _messages_jobs(str(metadata["phone_number_id"]), value)
+            if change["field"] == "messages":
+                try:
+                    checked = schemas.MESSAGES_VALUE.load(value)
+                except ValidationError as exc:
+                    raise BadRequest("invalid `messages` change", details=exc.messages) from None
+                jobs += _messages_jobs(str(checked["metadata"]["phone_number_id"]), value)
             else:
                 item = {"waba_id": waba_id, "field": change["field"], "value": value, "time": entry.get("time")}
                 jobs.append((keys.dedupe("meta.event", _digest(item)), Job(EVENT_JOB, f"waba:{waba_id}", item)))

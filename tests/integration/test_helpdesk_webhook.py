@@ -1,0 +1,80 @@
+"""POST /webhooks/helpdesk/<channel>: signature, staleness, which events become sends."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+import redis
+
+from adapter.helpdesk.ingest import REPLY_JOB
+from adapter.queue.jobs import Job
+from adapter.store import keys
+from tests import contracts
+from tests.conftest import PNID, make_channel, sign_helpdesk
+
+WEBHOOKS = contracts.load("helpdesk_webhooks")
+SENT = {"agent_text", "agent_text_with_two_attachments", "agent_quote", "bot_reply", "captain_reply",
+        "template_message", "chatwoot_template_type"}
+
+
+@pytest.fixture
+def channel_app(app: Any) -> Any:
+    app.extensions["adapter"].channels.save(make_channel())
+    return app.test_client()
+
+
+def post(client: Any, payload: Any, **kw: Any) -> Any:
+    body = json.dumps(payload).encode()
+    url = f"/webhooks/helpdesk/{kw.get('pnid', PNID)}"
+    return client.post(url, data=body, headers=kw.get("headers") or sign_helpdesk(body))
+
+
+def queued_jobs(store: redis.Redis) -> list[Job]:
+    jobs = []
+    for partition in range(4):
+        for _, fields in store.xrange(keys.stream(partition)):
+            jobs.append(Job.from_json(fields["job"]))
+    return jobs
+
+
+@pytest.mark.parametrize("variant", sorted(WEBHOOKS))
+def test_every_event_is_answered_2xx_and_only_outgoing_public_messages_are_sent(
+    channel_app: Any, store: redis.Redis, variant: str
+) -> None:
+    response = post(channel_app, WEBHOOKS[variant])
+    assert response.status_code == 200
+    replies = [job for job in queued_jobs(store) if job.kind == REPLY_JOB]
+    assert len(replies) == (1 if variant in SENT else 0)
+
+
+def test_the_same_message_delivered_twice_is_sent_once(channel_app: Any, store: redis.Redis) -> None:
+    post(channel_app, WEBHOOKS["agent_text"])
+    post(channel_app, WEBHOOKS["agent_text"])
+    assert len(queued_jobs(store)) == 1
+
+
+def test_wrong_signature_body_only_signature_and_stale_timestamps_are_refused(channel_app: Any) -> None:
+    body = json.dumps(WEBHOOKS["agent_text"]).encode()
+    url = f"/webhooks/helpdesk/{PNID}"
+    assert channel_app.post(url, data=body, headers=sign_helpdesk(body, "wrong")).status_code == 401
+    stale = sign_helpdesk(body, timestamp=int(time.time()) - 301)
+    assert channel_app.post(url, data=body, headers=stale).status_code == 401
+    assert channel_app.post(url, data=body).status_code == 401
+
+
+def test_unknown_channel_is_a_404(channel_app: Any) -> None:
+    assert post(channel_app, WEBHOOKS["agent_text"], pnid="999").status_code == 404
+
+
+def test_resolving_a_conversation_enqueues_the_cache_reset(channel_app: Any, store: redis.Redis) -> None:
+    post(channel_app, WEBHOOKS["conversation_status_changed_resolved"])
+    assert [job.kind for job in queued_jobs(store)] == ["helpdesk.conversation"]
+
+
+def test_a_message_without_its_conversation_is_a_400(channel_app: Any) -> None:
+    payload = {k: v for k, v in WEBHOOKS["agent_text"].items() if k != "conversation"}
+    response = post(channel_app, payload)
+    assert response.status_code == 400 and "conversation" in json.dumps(response.json["details"])
