@@ -1,0 +1,113 @@
+"""The API clients' contracts, with `responses`: request shapes, and errors mapped by code."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+import responses
+
+from adapter.errors import GraphApiError, HelpdeskApiError, NetworkError
+from adapter.helpdesk.client import HelpdeskClient, Upload
+from adapter.meta.client import GraphClient
+
+GRAPH = "https://graph.test/v25.0"
+HELPDESK = "https://chat.test"
+
+
+@pytest.fixture
+def graph() -> GraphClient:
+    return GraphClient(GRAPH, timeout=1, media_max_bytes=10)
+
+
+@pytest.fixture
+def helpdesk() -> HelpdeskClient:
+    return HelpdeskClient(HELPDESK, timeout=1, media_max_bytes=10)
+
+
+def graph_error(code: int, status: int = 400, details: str = "d") -> dict[str, object]:
+    return {"json": {"error": {"message": f"(#{code}) t", "type": "OAuthException", "code": code,
+                               "error_data": {"details": details}, "fbtrace_id": "AbC"}}, "status": status}
+
+
+@responses.activate
+def test_send_message_posts_json_with_the_bearer_token_and_returns_the_wamid(graph: GraphClient) -> None:
+    responses.post(f"{GRAPH}/123/messages", json={"messages": [{"id": "wamid.A"}]})
+    assert graph.send_message("123", "tok", {"type": "text"}) == "wamid.A"
+    call = responses.calls[0].request
+    assert call.headers["Authorization"] == "Bearer tok" and json.loads(call.body or b"{}") == {"type": "text"}
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "retryable"),
+    [(131047, 400, False), (130429, 400, True), (131000, 500, True), (190, 401, False), (131056, 400, True)],
+)
+@responses.activate
+def test_graph_errors_keep_code_and_trace_and_say_whether_to_retry(
+    graph: GraphClient, code: int, status: int, retryable: bool
+) -> None:
+    responses.post(f"{GRAPH}/123/messages", **graph_error(code, status))  # type: ignore[arg-type]
+    with pytest.raises(GraphApiError) as caught:
+        graph.send_message("123", "tok", {})
+    assert caught.value.code == code and caught.value.fbtrace_id == "AbC"
+    assert caught.value.retryable is retryable
+    assert caught.value.explanation.startswith(f"WhatsApp error {code}:")
+
+
+@responses.activate
+def test_a_5xx_without_a_graph_body_is_retryable(graph: GraphClient) -> None:
+    responses.post(f"{GRAPH}/123/messages", body="<html>bad gateway</html>", status=502)
+    with pytest.raises(GraphApiError) as caught:
+        graph.send_message("123", "tok", {})
+    assert caught.value.retryable
+
+
+@responses.activate
+def test_network_failure_is_a_retryable_network_error_without_the_url(graph: GraphClient) -> None:
+    responses.post(f"{GRAPH}/123/messages", body=requests.ConnectionError("boom https://x?access_token=SECRET"))
+    with pytest.raises(NetworkError) as caught:
+        graph.send_message("123", "tok", {})
+    assert caught.value.retryable and "SECRET" not in str(caught.value)
+
+
+@responses.activate
+def test_media_is_two_authenticated_gets_and_the_size_limit_holds(graph: GraphClient) -> None:
+    responses.get(f"{GRAPH}/m1", json={"url": "https://lookaside.test/m1", "mime_type": "image/jpeg", "file_size": 5})
+    responses.get("https://lookaside.test/m1", body=b"12345")
+    info = graph.get_media_url("m1", "tok")
+    assert graph.download_media(info.url, "tok") == b"12345"
+    assert responses.calls[1].request.headers["Authorization"] == "Bearer tok"
+    responses.get("https://lookaside.test/big", body=b"x" * 11)
+    with pytest.raises(Exception, match="limit"):
+        graph.download_media("https://lookaside.test/big", "tok")
+
+
+@responses.activate
+def test_helpdesk_create_message_is_multipart_with_every_attachment(helpdesk: HelpdeskClient) -> None:
+    responses.post(f"{HELPDESK}/api/v1/accounts/1/conversations/7/messages", json={"id": 99})
+    uploads = [Upload("a.jpg", b"1", "image/jpeg"), Upload("b.pdf", b"2", "application/pdf")]
+    fields = {"content": "hi", "content_attributes": {"in_reply_to_external_id": "wamid.X"}, "is_voice_message": True}
+    assert helpdesk.create_message(1, "tok", 7, fields, uploads)["id"] == 99
+    request = responses.calls[0].request
+    assert request.headers["api_access_token"] == "tok"
+    body = request.body if isinstance(request.body, bytes) else b""
+    assert body.count(b'name="attachments[]"') == 2 and b'{"in_reply_to_external_id": "wamid.X"}' in body
+
+
+@responses.activate
+def test_helpdesk_errors_are_retryable_only_for_429_and_5xx(helpdesk: HelpdeskClient) -> None:
+    url = f"{HELPDESK}/api/v1/accounts/1/conversations"
+    responses.post(url, json={"message": "Phone number has already been taken"}, status=422)
+    responses.post(url, json={"error": "down"}, status=503)
+    with pytest.raises(HelpdeskApiError) as first:
+        helpdesk.create_conversation(1, "t", {})
+    assert not first.value.retryable and "already been taken" in first.value.message
+    with pytest.raises(HelpdeskApiError) as second:
+        helpdesk.create_conversation(1, "t", {})
+    assert second.value.retryable
+
+
+def test_attachments_are_only_downloaded_from_the_helpdesk_host(helpdesk: HelpdeskClient) -> None:
+    with pytest.raises(HelpdeskApiError, match="not on the helpdesk"):
+        helpdesk.download_attachment("http://169.254.169.254/latest/meta-data")
