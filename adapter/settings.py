@@ -36,6 +36,15 @@ class Settings:
     http_timeout_seconds: float
     log_level: str
     log_format: str
+    window_warning_lead_seconds: int
+    template_sync_interval_seconds: int
+    admin_username: str
+    admin_password: str
+    session_secret: str
+    meta_app_id: str
+    meta_config_id: str
+    meta_sdk_url: str
+    encryption_key: str
 
     @property
     def graph_url(self) -> str:
@@ -75,6 +84,13 @@ def _port(value: str) -> int:
     number = int(value)
     if not 0 < number < 65536:
         raise ValueError("must be a port number between 1 and 65535")
+    return number
+
+
+def _non_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("must be 0 or a positive whole number")
     return number
 
 
@@ -130,6 +146,15 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "HTTP_TIMEOUT_SECONDS": _positive_float,
     "LOG_LEVEL": _one_of("DEBUG", "INFO", "WARNING", "ERROR"),
     "LOG_FORMAT": _one_of("json", "text"),
+    "WINDOW_WARNING_LEAD_SECONDS": _non_negative_int,
+    "TEMPLATE_SYNC_INTERVAL_SECONDS": _non_negative_int,
+    "ADMIN_USERNAME": str,
+    "ADMIN_PASSWORD": str,
+    "SESSION_SECRET": str,
+    "META_APP_ID": str,
+    "META_CONFIG_ID": str,
+    "META_SDK_URL": _http_url,
+    "ENCRYPTION_KEY": str,
 }
 
 
