@@ -24,6 +24,14 @@ class ChannelInputSchema(Schema):
     helpdesk_inbox_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     helpdesk_api_token = fields.String(required=True, validate=validate.Length(min=1, max=4096))
     helpdesk_webhook_secret = fields.String(required=True, validate=validate.Length(min=1, max=4096))
+    window_policy = fields.String(load_default="reject", validate=validate.OneOf(["reject", "reroute"]))
+    reroute_template_name = fields.String(load_default="", validate=validate.Regexp(r"^[a-z0-9_]{0,512}$"))
+    reroute_template_language = fields.String(load_default="", validate=validate.Length(max=15))
+    reroute_parameters = fields.List(
+        fields.String(validate=validate.Regexp(r"^(contact_name|agent_name|reply_text|const:.{0,200})$",
+                                               error="must be contact_name, agent_name, reply_text or const:<text>")),
+        load_default=list,
+    )
     default_agent_bot_id = fields.Integer(
         load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1)
     )
@@ -43,4 +51,11 @@ def channel_from_input(data: Any, *, now: float, existing: Channel | None = None
         values = CHANNEL_INPUT.load(data)
     except ValidationError as exc:
         raise BadRequest("invalid channel", details=exc.messages) from exc
+    values["reroute_parameters"] = tuple(values["reroute_parameters"])
+    template_chosen = values["reroute_template_name"] and values["reroute_template_language"]
+    if values["window_policy"] == "reroute" and not template_chosen:
+        raise BadRequest(
+            "invalid channel",
+            details={"reroute_template_name": ["rerouting needs a template name and language"]},
+        )
     return Channel(**values, created_at=existing.created_at if existing else now)

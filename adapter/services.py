@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adapter.bridge.context import BridgeContext
-from adapter.bridge.window import AllowAll, OutboundGate, WindowTracker
+from adapter.bridge.optout import OptOuts
+from adapter.bridge.window import WindowTracker
+from adapter.bridge.window_policy import WindowGate
 from adapter.clock import Clock, SystemClock
 from adapter.helpdesk.client import HelpdeskClient
 from adapter.meta.client import GraphClient
@@ -15,6 +17,7 @@ from adapter.store.channels import ChannelRepository
 from adapter.store.connection import Store, connect
 from adapter.store.events import EventLog
 from adapter.store.mappings import Mappings
+from adapter.templates.repository import TemplateRepository
 
 
 @dataclass
@@ -29,7 +32,9 @@ class Services:
     events: EventLog
     graph: GraphClient
     helpdesk: HelpdeskClient
-    gate: OutboundGate
+    templates: TemplateRepository
+    optouts: OptOuts
+    gate: WindowGate
 
     def bridge(self) -> BridgeContext:
         return BridgeContext(
@@ -39,16 +44,18 @@ class Services:
             mappings=self.mappings,
             window=self.window,
             gate=self.gate,
+            optouts=self.optouts,
             clock=self.clock,
         )
 
 
-def build_services(
-    settings: Settings, *, store: Store | None = None, clock: Clock | None = None, gate: OutboundGate | None = None
-) -> Services:
+def build_services(settings: Settings, *, store: Store | None = None, clock: Clock | None = None) -> Services:
     store = store if store is not None else connect(settings.redis_url)
     clock = clock or SystemClock()
     timeout, media_max = settings.http_timeout_seconds, settings.media_max_bytes
+    window = WindowTracker(store, clock)
+    templates = TemplateRepository(store, clock)
+    optouts = OptOuts(store)
     return Services(
         settings=settings,
         store=store,
@@ -58,9 +65,11 @@ def build_services(
         ),
         channels=ChannelRepository(store),
         mappings=Mappings(store),
-        window=WindowTracker(store, clock),
+        window=window,
         events=EventLog(store, clock),
         graph=GraphClient(settings.graph_url, timeout=timeout, media_max_bytes=media_max),
         helpdesk=HelpdeskClient(settings.helpdesk_base_url, timeout=timeout, media_max_bytes=media_max),
-        gate=gate or AllowAll(),
+        templates=templates,
+        optouts=optouts,
+        gate=WindowGate(window, templates, optouts, clock),
     )

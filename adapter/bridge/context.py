@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adapter.bridge.window import OutboundGate, WindowTracker
+from adapter.bridge.optout import OptOuts
+from adapter.bridge.window import WindowTracker
+from adapter.bridge.window_policy import WindowGate
 from adapter.clock import Clock
 from adapter.helpdesk.client import HelpdeskClient
 from adapter.meta.client import GraphClient
@@ -19,5 +21,7 @@ class BridgeContext:
     channels: ChannelRepository
     mappings: Mappings
     window: WindowTracker
-    gate: OutboundGate
+    gate: WindowGate
+    optouts: OptOuts
     clock: Clock
+    window_attributes_every_seconds: float = 300

@@ -9,6 +9,7 @@ from typing import Any
 from adapter.bridge.context import BridgeContext
 from adapter.bridge.conversations import find_or_create_conversation
 from adapter.bridge.rendering import render
+from adapter.bridge.window_attributes import publish_window
 from adapter.errors import HelpdeskApiError
 from adapter.helpdesk.client import Upload
 from adapter.meta.events import InboundMessage, MessageType
@@ -38,11 +39,14 @@ def deliver_inbound_message(ctx: BridgeContext, channel: Channel, message: Inbou
         fields["is_voice_message"] = True
     created = _post_in_open_conversation(ctx, channel, message, fields, uploads)
     logger.info("wamid %s delivered as helpdesk message %s", message.wamid, created["message_id"])
+    if message.type is MessageType.TEXT:
+        ctx.optouts.apply_keyword(pnid, message.customer.key, str(message.content.get("body") or ""))
+    publish_window(ctx, channel, created["ref"], message.customer.key)
 
 
 def _post_in_open_conversation(
     ctx: BridgeContext, channel: Channel, message: InboundMessage, fields: dict[str, Any], uploads: list[Upload]
-) -> dict[str, int]:
+) -> dict[str, Any]:
     pnid = channel.phone_number_id
     for attempt in (1, 2):
         ref = find_or_create_conversation(ctx, channel, message.customer)
@@ -56,7 +60,7 @@ def _post_in_open_conversation(
                 continue
             raise
         ctx.mappings.remember_inbound(pnid, message.wamid, ref.conversation_id, int(posted["id"]))
-        return {"conversation_id": ref.conversation_id, "message_id": int(posted["id"])}
+        return {"ref": ref, "message_id": int(posted["id"])}
     raise AssertionError("unreachable")
 
 

@@ -1,8 +1,8 @@
-"""Helpdesk -> Meta: send an agent's (or the AI agent's) reply to WhatsApp.
+"""Helpdesk -> Meta: send an agent's (or the AI agent's, or an automation's) reply to WhatsApp.
 
-The text and each attachment are separate WhatsApp messages ("parts"). Each part's wamid is
-recorded once Graph accepts it, and a part already recorded is never sent again, so a retry of
-the job resumes where it stopped.
+The text and each attachment are separate WhatsApp messages ("parts"); a reply the window policy
+reroutes, or a template the agent picked, is one template part. Each part's wamid is recorded once
+Graph accepts it, and a part already recorded is never sent again, so a retry resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from adapter.bridge.context import BridgeContext
 from adapter.bridge.markdown import to_whatsapp
+from adapter.bridge.window import GateDecision
 from adapter.errors import ExternalApiError
 from adapter.helpdesk.events import AgentReply, Attachment
 from adapter.store.channels import Channel
@@ -28,10 +29,13 @@ VIDEO_TYPES = frozenset({"video/mp4", "video/3gpp"})
 class Part:
     text: str | None = None
     attachment: Attachment | None = None
+    template: dict[str, Any] | None = None
 
 
-def plan_parts(reply: AgentReply) -> list[Part]:
+def plan_parts(reply: AgentReply, decision: GateDecision) -> list[Part]:
     """The WhatsApp messages a helpdesk message becomes: its text (split at 4096 chars), then every attachment."""
+    if decision.template is not None:
+        return [Part(template=decision.template)]
     parts = [Part(text=chunk) for chunk in split_text(to_whatsapp(reply.content))]
     parts += [Part(attachment=attachment) for attachment in reply.attachments]
     return parts
@@ -61,9 +65,9 @@ def recipient(customer: str) -> dict[str, str]:
 def send_agent_reply(ctx: BridgeContext, channel: Channel, reply: AgentReply) -> None:
     decision = ctx.gate.check(channel, reply)
     if not decision.send:
-        fail_message(ctx, channel, reply, decision.reason or "The message was not sent.")
+        refuse(ctx, channel, reply, decision)
         return
-    parts = plan_parts(reply)
+    parts = plan_parts(reply, decision)
     if not parts:
         logger.info("helpdesk message %s has nothing to send", reply.message_id)
         return
@@ -71,22 +75,45 @@ def send_agent_reply(ctx: BridgeContext, channel: Channel, reply: AgentReply) ->
     for index, part in enumerate(parts):
         if ctx.mappings.sent_part(channel.phone_number_id, reply.message_id, index):
             continue
-        try:
-            body = _message_body(ctx, channel, reply, part)
-            body.update(recipient(reply.customer))
-            body["biz_opaque_callback_data"] = f"{channel.phone_number_id}:{reply.message_id}:{index}"
-            if context:
-                body["context"] = context
-            wamid = ctx.graph.send_message(channel.phone_number_id, channel.graph_access_token, body)
-        except ExternalApiError as exc:
-            if exc.retryable:
-                raise
-            fail_message(ctx, channel, reply, exc.explanation)
+        if not send_part(ctx, channel, reply, part, index, len(parts), context):
             return
-        ctx.mappings.remember_sent_part(
-            channel.phone_number_id, reply.conversation_id, reply.message_id, index, len(parts), wamid
-        )
-        logger.info("helpdesk message %s part %d sent as %s", reply.message_id, index, wamid)
+    ctx.window.mark_answered(channel.phone_number_id, reply.customer)
+
+
+def send_part(
+    ctx: BridgeContext,
+    channel: Channel,
+    reply: AgentReply,
+    part: Part,
+    index: int,
+    parts: int,
+    context: dict[str, str] | None = None,
+) -> bool:
+    """Send one part and record its wamid. False when it failed for good (the message is marked failed)."""
+    try:
+        body = _message_body(ctx, channel, part)
+        body.update(recipient(reply.customer))
+        body["biz_opaque_callback_data"] = f"{channel.phone_number_id}:{reply.message_id}:{index}"
+        if context and part.template is None:
+            body["context"] = context
+        wamid = ctx.graph.send_message(channel.phone_number_id, channel.graph_access_token, body)
+    except ExternalApiError as exc:
+        if exc.retryable:
+            raise
+        fail_message(ctx, channel, reply, exc.explanation)
+        return False
+    ctx.mappings.remember_sent_part(
+        channel.phone_number_id, reply.conversation_id, reply.message_id, index, parts, wamid, reply.to_dict()
+    )
+    logger.info("helpdesk message %s part %d sent as %s", reply.message_id, index, wamid)
+    return True
+
+
+def refuse(ctx: BridgeContext, channel: Channel, reply: AgentReply, decision: GateDecision) -> None:
+    """A reply that may not go out: failed with its reason, and a private note saying what to do."""
+    fail_message(ctx, channel, reply, decision.reason or "The message was not sent.")
+    if decision.note:
+        post_private_note(ctx, channel, reply.conversation_id, decision.note)
 
 
 def fail_message(ctx: BridgeContext, channel: Channel, reply: AgentReply, reason: str) -> None:
@@ -95,6 +122,15 @@ def fail_message(ctx: BridgeContext, channel: Channel, reply: AgentReply, reason
     ctx.helpdesk.update_message_status(
         channel.helpdesk_account_id, channel.helpdesk_api_token, reply.conversation_id, reply.message_id,
         "failed", reason,
+    )
+
+
+def post_private_note(ctx: BridgeContext, channel: Channel, conversation_id: int, text: str) -> None:
+    ctx.helpdesk.create_message(
+        channel.helpdesk_account_id,
+        channel.helpdesk_api_token,
+        conversation_id,
+        {"content": text, "message_type": "outgoing", "private": True},
     )
 
 
@@ -110,8 +146,10 @@ def _reply_context(ctx: BridgeContext, channel: Channel, reply: AgentReply) -> d
     return None
 
 
-def _message_body(ctx: BridgeContext, channel: Channel, reply: AgentReply, part: Part) -> dict[str, Any]:
+def _message_body(ctx: BridgeContext, channel: Channel, part: Part) -> dict[str, Any]:
     base: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual"}
+    if part.template is not None:
+        return {**base, "type": "template", "template": part.template}
     if part.text is not None:
         preview = "http://" in part.text or "https://" in part.text
         return {**base, "type": "text", "text": {"body": part.text, "preview_url": preview}}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from adapter.bridge.context import BridgeContext
+from adapter.bridge.reengagement import WINDOW_CLOSED_CODE, handle_window_closed
 from adapter.meta import error_codes
 from adapter.meta.events import MessageStatus, MetaError, StatusKind
 from adapter.store.channels import Channel
@@ -36,6 +37,9 @@ def apply_status(ctx: BridgeContext, channel: Channel, status: MessageStatus) ->
     if aggregate <= reported:
         return
     name = RANK_NAMES[aggregate]
+    if name == "failed" and status.errors and status.errors[0].code == WINDOW_CLOSED_CODE:
+        if handle_window_closed(ctx, channel, ref.message_id):
+            return
     error = explain_failure(status.errors) if name == "failed" else None
     ctx.helpdesk.update_message_status(
         channel.helpdesk_account_id, channel.helpdesk_api_token, ref.conversation_id, ref.message_id, name, error

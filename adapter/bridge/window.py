@@ -7,13 +7,11 @@ timestamp; statuses, our own template sends and system notices never do.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any
 
 from adapter.clock import Clock
-from adapter.helpdesk.events import AgentReply
 from adapter.meta.events import MessageType
 from adapter.store import keys
-from adapter.store.channels import Channel
 from adapter.store.connection import Store
 
 WINDOW_SECONDS = 24 * 3600
@@ -58,11 +56,35 @@ class WindowTracker:
         self._record = store.register_script(_RECORD_LATEST)
 
     def record_inbound(self, phone_number_id: str, customer: str, timestamp: int, message_type: MessageType) -> bool:
-        """Refresh the window if this message type opens it. True when the stored time moved forward."""
+        """Refresh the window if this message type opens it. True when the stored time moved forward.
+
+        The chat then waits for an answer until an agent's reply goes out (see due_warnings).
+        """
         if message_type not in WINDOW_OPENERS:
             return False
         ttl = max(1, int(timestamp + _MARK_TTL_SECONDS - self.clock.now()))
-        return bool(self._record(keys=[keys.window(phone_number_id, customer)], args=[timestamp, ttl]))
+        moved = bool(self._record(keys=[keys.window(phone_number_id, customer)], args=[timestamp, ttl]))
+        if moved:
+            self.store.zadd(keys.AWAITING_ANSWER, {f"{phone_number_id}:{customer}": timestamp + WINDOW_SECONDS})
+        return moved
+
+    def mark_answered(self, phone_number_id: str, customer: str) -> None:
+        self.store.zrem(keys.AWAITING_ANSWER, f"{phone_number_id}:{customer}")
+
+    def due_warnings(self, lead_seconds: float, limit: int = 100) -> list[tuple[str, str, int]]:
+        """Chats still waiting for an answer whose window closes within `lead_seconds`, each claimed once
+        (ZREM decides which process warns). Returns (phone_number_id, customer, closes_at)."""
+        now = self.clock.now()
+        due = self.store.zrangebyscore(
+            keys.AWAITING_ANSWER, now, now + lead_seconds, start=0, num=limit, withscores=True
+        )
+        claimed = []
+        for chat, closes_at in due:
+            if self.store.zrem(keys.AWAITING_ANSWER, chat):
+                phone_number_id, _, customer = chat.partition(":")
+                claimed.append((phone_number_id, customer, int(closes_at)))
+        self.store.zremrangebyscore(keys.AWAITING_ANSWER, "-inf", now)  # closed unanswered: nothing to warn
+        return claimed
 
     def last_inbound(self, phone_number_id: str, customer: str) -> int | None:
         value = self.store.get(keys.window(phone_number_id, customer))
@@ -79,20 +101,13 @@ class WindowTracker:
 
 @dataclass(frozen=True)
 class GateDecision:
-    """What to do with an agent reply: send it, or refuse it with a reason agents can act on."""
+    """What to do with an agent reply: send it (as written, or as `template`), or refuse it.
+
+    A refusal carries `reason` (one line, shown on the failed message) and may carry `note` (a private
+    note in the conversation saying what to do).
+    """
 
     send: bool
     reason: str | None = None
-
-
-class OutboundGate(Protocol):
-    """The seam where the window policy (reject / reroute to a template) plugs into the outbound path."""
-
-    def check(self, channel: Channel, reply: AgentReply) -> GateDecision: ...
-
-
-class AllowAll:
-    """No window policy: everything is sent and Meta's own answer (131047) is reported."""
-
-    def check(self, channel: Channel, reply: AgentReply) -> GateDecision:
-        return GateDecision(send=True)
+    note: str | None = None
+    template: dict[str, Any] | None = None  # a Graph "template" object to send instead of the text

@@ -74,6 +74,10 @@ class HelpdeskClient:
         """POST /conversations (always with inbox_id + contact_id)."""
         return self._call("POST", account_id, "/conversations", token, json=body)
 
+    def get_conversation(self, account_id: int, token: str, conversation_id: int) -> dict[str, Any]:
+        """GET /conversations/{id}."""
+        return self._call("GET", account_id, f"/conversations/{conversation_id}", token)
+
     def update_conversation_custom_attributes(
         self, account_id: int, token: str, conversation_id: int, attributes: dict[str, Any]
     ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,7 @@ class AgentReply:
     in_reply_to: int | None
     in_reply_to_external_id: str | None
     template_params: dict[str, Any] | None
+    contact_name: str | None = None
 
     @classmethod
     def from_event(cls, data: dict[str, Any]) -> AgentReply:
@@ -69,7 +71,16 @@ class AgentReply:
             in_reply_to=int(quoted) if quoted.isdigit() else None,
             in_reply_to_external_id=attributes.get("in_reply_to_external_id"),
             template_params=(data.get("additional_attributes") or {}).get("template_params"),
+            contact_name=((data["conversation"].get("meta") or {}).get("sender") or {}).get("name"),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AgentReply:
+        attachments = tuple(Attachment(**a) for a in data.get("attachments") or [])
+        return cls(**{**data, "attachments": attachments})
 
 
 def is_sendable(data: dict[str, Any]) -> bool:

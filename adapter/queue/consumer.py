@@ -134,6 +134,13 @@ class Consumer:
         while not stop.is_set():
             try:
                 self.run_once()
+            except redis.ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                # Redis lost our streams (restarted without persistence): take the partitions anew.
+                logger.warning("consumer %s: queue streams are gone; recreating them", self.name)
+                self.held.clear()
+                self._draining.clear()
             except redis.RedisError as exc:
                 logger.warning("consumer %s: store unavailable (%s); retrying", self.name, exc)
                 stop.wait(1.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 from adapter.store import keys
@@ -23,6 +24,12 @@ class Channel:
     helpdesk_webhook_secret: str = dataclasses.field(repr=False)
     default_agent_bot_id: int | None = None
     created_at: float = 0.0
+    # Outside the 24-hour window: "reject" the reply, or "reroute" it to this approved template whose
+    # body variables are filled from `reroute_parameters` (contact_name, agent_name, reply_text, const:<text>).
+    window_policy: str = "reject"
+    reroute_template_name: str = ""
+    reroute_template_language: str = ""
+    reroute_parameters: tuple[str, ...] = ()
 
     def public_view(self) -> dict[str, Any]:
         """Everything an admin may see: secrets only as "set" / "missing"."""
@@ -32,10 +39,9 @@ class Channel:
         return view
 
     def to_hash(self) -> dict[str, str]:
-        return {
-            name: "" if value is None else str(value)
-            for name, value in dataclasses.asdict(self).items()
-        }
+        values = dataclasses.asdict(self)
+        values["reroute_parameters"] = json.dumps(list(self.reroute_parameters))
+        return {name: "" if value is None else str(value) for name, value in values.items()}
 
     @classmethod
     def from_hash(cls, data: dict[str, str]) -> Channel:
@@ -51,6 +57,10 @@ class Channel:
             helpdesk_webhook_secret=data.get("helpdesk_webhook_secret", ""),
             default_agent_bot_id=int(bot) if bot else None,
             created_at=float(data.get("created_at") or 0),
+            window_policy=data.get("window_policy") or "reject",
+            reroute_template_name=data.get("reroute_template_name", ""),
+            reroute_template_language=data.get("reroute_template_language", ""),
+            reroute_parameters=tuple(json.loads(data.get("reroute_parameters") or "[]")),
         )
 
 

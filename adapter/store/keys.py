@@ -65,9 +65,91 @@ def sent_part(phone_number_id: str, message_id: int | str, part: int) -> str:
     return f"{PREFIX}sent:{phone_number_id}:{message_id}:{part}"
 
 
+# --- templates ---
+# One WABA's message templates, as Meta returns them. The hash field is "<name>:<language>" with the
+# language lower-cased and "-" read as "_" (webhooks print en-US, the API en_US), so lookups need no scan.
+def templates(waba_id: str) -> str:
+    """Hash "<name>:<language>" -> the template as JSON."""
+    return f"{PREFIX}tpl:{waba_id}"
+
+
+def template_field(name: str, language: str) -> str:
+    """The field of one template in templates(waba_id)."""
+    return f"{name}:{language.strip().lower().replace('-', '_')}"
+
+
+def template_ids(waba_id: str) -> str:
+    """Hash template id -> its field in templates(waba_id): webhooks name templates by id."""
+    return f"{PREFIX}tpl-ids:{waba_id}"
+
+
+def templates_synced_at(waba_id: str) -> str:
+    """Unix time of the last full sync of a WABA's templates."""
+    return f"{PREFIX}tpl-synced:{waba_id}"
+
+
+def optout(phone_number_id: str, customer: str) -> str:
+    """Present while the customer has opted out of marketing messages (no expiry: consent is durable)."""
+    return f"{PREFIX}optout:{phone_number_id}:{customer}"
+
+
+AWAITING_ANSWER = PREFIX + "awaiting"  # zset chat -> when its window closes, while it waits for an answer
+
+
+def window_attributes_written(phone_number_id: str, customer: str) -> str:
+    """Throttle: the window was written to the helpdesk's custom attributes recently."""
+    return f"{PREFIX}winattr:{phone_number_id}:{customer}"
+
+
 # --- observability ---
 def recent_events(source: str) -> str:
     return f"{PREFIX}recent:{source}"
 
 
 MAPPING_TTL_SECONDS = 35 * 24 * 3600  # Meta delivers statuses for up to 30 days
+
+
+# --- admin console (adapter/console) ---
+# Installation into the helpdesk, onboarding in progress, each number's health and per-hour counters,
+# login throttling and the webhook payloads shown on the Troubleshooting page.
+INSTALLATION = PREFIX + "console:installation"  # hash: helpdesk url, account, admin token, dashboard app
+
+
+def login_failures(client: str) -> str:
+    """Failed console sign-ins from one client address (expires 15 minutes after the last failure)."""
+    return f"{PREFIX}console:login-fail:{client}"
+
+
+def signup(signup_id: str) -> str:
+    """One Embedded Signup in progress: its code/token and its session info, joined when both arrived."""
+    return f"{PREFIX}console:signup:{signup_id}"
+
+
+def number_health(phone_number_id: str) -> str:
+    """Hash: a number's health from Graph and from Meta's account webhooks."""
+    return f"{PREFIX}console:health:{phone_number_id}"
+
+
+def waba_health(waba_id: str) -> str:
+    """Hash: the last account_update Meta sent about a WABA."""
+    return f"{PREFIX}console:waba:{waba_id}"
+
+
+def hourly_stats(phone_number_id: str, hour: int) -> str:
+    """Hash of one hour's counters (in, out, fail:<reason>); `hour` is Unix time // 3600."""
+    return f"{PREFIX}console:stats:{phone_number_id}:{hour}"
+
+
+def last_traffic(phone_number_id: str) -> str:
+    """Hash: when the number last received (in) and sent (out) a message."""
+    return f"{PREFIX}console:last:{phone_number_id}"
+
+
+def recent_failures(phone_number_id: str) -> str:
+    """Capped list of a number's latest failures (reason and time), newest first."""
+    return f"{PREFIX}console:failures:{phone_number_id}"
+
+
+def webhook_payloads(source: str) -> str:
+    """Capped list of the latest webhook requests from `source` (meta or helpdesk) and what became of each."""
+    return f"{PREFIX}console:payloads:{source}"

@@ -3,7 +3,9 @@ the statuses of each part of an outbound message, and the sent-part idempotency 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from adapter.store import keys
 from adapter.store.connection import Store
@@ -76,9 +78,19 @@ class Mappings:
         return str(value) if value else None
 
     def remember_sent_part(
-        self, phone_number_id: str, conversation_id: int, message_id: int, part: int, parts: int, wamid: str
+        self,
+        phone_number_id: str,
+        conversation_id: int,
+        message_id: int,
+        part: int,
+        parts: int,
+        wamid: str,
+        reply: dict[str, Any] | None = None,
     ) -> None:
-        """After Graph accepted a part: wamid -> message, the part's status slot, the sent key. One step."""
+        """After Graph accepted a part: wamid -> message, the part's status slot, the sent key. One step.
+
+        `reply` (the agent's message) is kept once, so a later 131047 can still reroute it to a template.
+        """
         ttl = keys.MAPPING_TTL_SECONDS
         wamid_key = keys.wamid(phone_number_id, wamid)
         message_key = keys.helpdesk_message(phone_number_id, message_id)
@@ -90,7 +102,10 @@ class Mappings:
         )
         pipe.expire(wamid_key, ttl)
         pipe.hsetnx(message_key, f"part:{part}", 0)
-        pipe.hset(message_key, mapping={"parts": parts, "conversation_id": conversation_id, f"wamid:{part}": wamid})
+        pipe.hsetnx(message_key, "parts", parts)
+        pipe.hset(message_key, mapping={"conversation_id": conversation_id, f"wamid:{part}": wamid})
+        if reply is not None:
+            pipe.hsetnx(message_key, "reply", json.dumps(reply, ensure_ascii=False))
         pipe.expire(message_key, ttl)
         pipe.execute()
 
@@ -110,6 +125,18 @@ class Mappings:
         ranks = [int(current.get(f"part:{i}", 0)) for i in range(parts)]
         aggregate = max(ranks) if any(r >= FAILED_RANK for r in ranks) else min(ranks)
         return aggregate, int(current.get("reported", 0))
+
+    def reply_of(self, phone_number_id: str, message_id: int) -> dict[str, Any] | None:
+        raw = self.store.hget(keys.helpdesk_message(phone_number_id, message_id), "reply")
+        return dict(json.loads(raw)) if raw else None
+
+    def start_reroute(self, phone_number_id: str, message_id: int) -> bool:
+        """From now on the message is one template part (part 0). False when it was rerouted already."""
+        key = keys.helpdesk_message(phone_number_id, message_id)
+        if not self.store.hsetnx(key, "rerouted", 1):
+            return False
+        self.store.hset(key, mapping={"parts": 1, "part:0": 0})
+        return True
 
     def mark_reported(self, phone_number_id: str, message_id: int, rank: int) -> None:
         self.store.hset(keys.helpdesk_message(phone_number_id, message_id), "reported", rank)

@@ -1,0 +1,42 @@
+"""Write the window where the helpdesk can use it: contact and conversation custom attributes
+(`whatsapp_window_open_until`, ISO 8601 UTC), so views, filters, automations and the AI agent can read it.
+
+Written at most every few minutes per chat: the value written is then at most that much *earlier* than
+the truth, which errs on the safe side.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from adapter.bridge.context import BridgeContext
+from adapter.store import keys
+from adapter.store.channels import Channel
+from adapter.store.mappings import ConversationRef
+
+logger = logging.getLogger(__name__)
+
+OPEN_UNTIL = "whatsapp_window_open_until"
+LAST_MESSAGE_AT = "whatsapp_last_customer_message_at"
+
+
+def iso(when: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
+
+
+def publish_window(ctx: BridgeContext, channel: Channel, ref: ConversationRef, customer: str) -> None:
+    pnid = channel.phone_number_id
+    last = ctx.window.last_inbound(pnid, customer)
+    if last is None:
+        return
+    throttle = keys.window_attributes_written(pnid, customer)
+    if not ctx.window.store.set(throttle, last, nx=True, ex=int(ctx.window_attributes_every_seconds)):
+        return
+    attributes: dict[str, Any] = {OPEN_UNTIL: iso(last + 24 * 3600), LAST_MESSAGE_AT: iso(last)}
+    account, token = channel.helpdesk_account_id, channel.helpdesk_api_token
+    ctx.helpdesk.update_contact(account, token, ref.contact_id, {"custom_attributes": attributes})
+    # The conversation endpoint replaces the whole hash: merge with what is there.
+    current = ctx.helpdesk.get_conversation(account, token, ref.conversation_id).get("custom_attributes") or {}
+    ctx.helpdesk.update_conversation_custom_attributes(account, token, ref.conversation_id, {**current, **attributes})
