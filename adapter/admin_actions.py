@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapter import jobs
 from adapter.channel_schema import channel_from_input
 from adapter.errors import Conflict, NotFound
 from adapter.queue.jobs import Job
@@ -27,6 +28,9 @@ def add_channel(services: Services, data: Any) -> Channel:
     if services.channels.get(channel.phone_number_id) is not None:
         raise Conflict(f"channel {channel.phone_number_id} exists; update it instead")
     services.channels.save(channel)
+    # Fetch its templates and set the inbox's window and picker (HTTP calls: the worker makes them).
+    follow_ups = [jobs.templates_sync(channel.waba_id), jobs.inbox_settings(channel.phone_number_id)]
+    services.queue.enqueue_once([(None, job) for job in follow_ups])
     return channel
 
 
@@ -49,6 +53,22 @@ def require_channel(services: Services, phone_number_id: str) -> Channel:
 def remove_channel(services: Services, phone_number_id: str) -> None:
     if not services.channels.remove(phone_number_id):
         raise NotFound(f"no channel {phone_number_id}")
+
+
+def sync_templates(services: Services, phone_number_id: str) -> None:
+    services.queue.enqueue(jobs.templates_sync(require_channel(services, phone_number_id).waba_id))
+
+
+def list_templates(services: Services, phone_number_id: str) -> list[dict[str, Any]]:
+    """The number's templates with status, quality, and why one cannot be sent (rejection explained)."""
+    channel = require_channel(services, phone_number_id)
+    return [
+        {
+            "id": t.id, "name": t.name, "language": t.language, "category": t.category, "status": t.status,
+            "quality": t.quality_score, "rejected_reason": t.rejected_reason, "why_not_sendable": t.blocked_reason(),
+        }
+        for t in services.templates.list(channel.waba_id)
+    ]
 
 
 def replay_unrouted(services: Services) -> int:

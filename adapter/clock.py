@@ -17,6 +17,19 @@ class SystemClock:
         return time.time()
 
 
+class OffsetClock:
+    """The system clock moved by an offset: time passes, and tests can jump it forward."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
 class ManualClock:
     """A clock tests move by hand."""
 

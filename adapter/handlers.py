@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from adapter import messages
+from adapter import jobs, messages
 from adapter.bridge.inbound import deliver_inbound_message
-from adapter.bridge.outbound import fail_message, send_agent_reply
+from adapter.bridge.inbox_settings import push_inbox_settings
+from adapter.bridge.meta_events import TEMPLATE_FIELDS, apply_template_event, apply_user_preferences
+from adapter.bridge.outbound import fail_message, post_private_note, send_agent_reply
 from adapter.bridge.statuses import apply_status
+from adapter.bridge.window_policy import utc
 from adapter.helpdesk.events import AgentReply
 from adapter.helpdesk.ingest import CONVERSATION_JOB, REPLY_JOB
 from adapter.meta import ingest
@@ -17,9 +20,9 @@ from adapter.queue.consumer import GiveUpHook, Handler
 from adapter.queue.jobs import Job
 from adapter.services import Services
 from adapter.store.channels import Channel
+from adapter.templates.sync import sync_waba
 
 logger = logging.getLogger(__name__)
-
 
 
 def build_handlers(services: Services) -> Mapping[str, Handler]:
@@ -58,9 +61,18 @@ def build_handlers(services: Services) -> Mapping[str, Handler]:
         logger.warning("Meta reported errors for %s: %s", job.payload.get("phone_number_id"), job.payload["errors"])
         services.events.record("meta_errors", job.payload)
 
-    def other_event(job: Job) -> None:
-        logger.info("Meta %s event for WABA %s recorded", job.payload.get("field"), job.payload.get("waba_id"))
+    def management_event(job: Job) -> None:
+        waba_id, field = str(job.payload.get("waba_id")), str(job.payload.get("field"))
+        value = job.payload.get("value") if isinstance(job.payload.get("value"), dict) else {}
         services.events.record("meta_events", job.payload)
+        if field in TEMPLATE_FIELDS:
+            if apply_template_event(services.templates, waba_id, field, value or {}):
+                for channel in _channels_of(services, waba_id):
+                    services.queue.enqueue(jobs.inbox_settings(channel.phone_number_id))
+        elif field == "user_preferences":
+            apply_user_preferences(services.optouts, services.channels, waba_id, value or {})
+        else:
+            logger.info("Meta %s event for WABA %s recorded", field, waba_id)
 
     def agent_reply(job: Job) -> None:
         channel = channel_for(job)
@@ -75,14 +87,51 @@ def build_handlers(services: Services) -> Mapping[str, Handler]:
                 str(job.payload["phone_number_id"]), str(job.payload["customer"]), int(job.payload["conversation_id"])
             )
 
+    def templates_sync(job: Job) -> None:
+        waba_id = str(job.payload["waba_id"])
+        channels = _channels_of(services, waba_id)
+        if not channels:
+            return
+        synced = sync_waba(services.graph, services.templates, channels[0].graph_access_token, waba_id)
+        logger.info("WABA %s: %d templates synced", waba_id, len(synced))
+        for channel in channels:
+            services.queue.enqueue(jobs.inbox_settings(channel.phone_number_id))
+
+    def inbox_settings(job: Job) -> None:
+        channel = services.channels.get(str(job.payload["phone_number_id"]))
+        if channel is not None:
+            push_inbox_settings(ctx, services.templates, channel)
+
+    def window_warning(job: Job) -> None:
+        channel = services.channels.get(str(job.payload["phone_number_id"]))
+        customer = str(job.payload["customer"])
+        ref = services.mappings.conversation(channel.phone_number_id, customer) if channel else None
+        if channel is None or ref is None:
+            return
+        closes_at = int(job.payload["closes_at"])
+        minutes = max(1, round((closes_at - services.clock.now()) / 60))
+        post_private_note(
+            ctx, channel, ref.conversation_id,
+            f"⏳ The WhatsApp window for this conversation closes at {utc(closes_at)} (in about {minutes} min) "
+            "and the customer is still waiting for an answer. Reply before then; afterwards only an approved "
+            "template can reach them.",
+        )
+
     return {
         ingest.MESSAGE_JOB: inbound_message,
         ingest.STATUS_JOB: message_status,
         ingest.VALUE_ERRORS_JOB: value_errors,
-        ingest.EVENT_JOB: other_event,
+        ingest.EVENT_JOB: management_event,
         REPLY_JOB: agent_reply,
         CONVERSATION_JOB: conversation_changed,
+        jobs.TEMPLATES_SYNC_JOB: templates_sync,
+        jobs.INBOX_SETTINGS_JOB: inbox_settings,
+        jobs.WINDOW_WARNING_JOB: window_warning,
     }
+
+
+def _channels_of(services: Services, waba_id: str) -> list[Channel]:
+    return [channel for channel in services.channels.all() if channel.waba_id == waba_id]
 
 
 def report_give_up(services: Services) -> GiveUpHook:
@@ -98,4 +147,5 @@ def report_give_up(services: Services) -> GiveUpHook:
         fail_message(services.bridge(), channel, reply, f"Not sent after {job.attempt + 1} attempts: {error}")
 
     return give_up
+
 

@@ -44,11 +44,13 @@ def run_embedded() -> int:
     from werkzeug.serving import run_simple
 
     from adapter import create_app
+    from adapter.scheduler import start_scheduler
     from adapter.worker import start_worker
 
     app = create_app()
     stop = threading.Event()
     start_worker(app.extensions["adapter"], stop)
+    start_scheduler(app.extensions["adapter"])
     settings = app.extensions["adapter"].settings
     run_simple("0.0.0.0", settings.port, app, threaded=True, use_reloader=False)
     stop.set()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from adapter.bridge.context import BridgeContext
 from adapter.bridge.optout import OptOuts
@@ -35,6 +35,8 @@ class Services:
     templates: TemplateRepository
     optouts: OptOuts
     gate: WindowGate
+    # Transport freshness (webhook timestamps) is judged by the wall clock, whatever the domain clock says.
+    wall_clock: Clock = field(default_factory=SystemClock)
 
     def bridge(self) -> BridgeContext:
         return BridgeContext(

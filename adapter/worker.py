@@ -12,6 +12,7 @@ from adapter.errors import ConfigurationError
 from adapter.handlers import build_handlers, report_give_up
 from adapter.logs import configure_logging
 from adapter.queue.consumer import Consumer, RetryPolicy
+from adapter.scheduler import start_scheduler
 from adapter.services import Services, build_services
 from adapter.settings import load_settings
 
@@ -62,9 +63,11 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     threads = start_worker(services, stop)
+    scheduler = start_scheduler(services)
     logger.info("worker running %d consumers", len(threads))
     while not stop.is_set():
         stop.wait(1.0)
+    scheduler.shutdown(wait=False)
     for thread in threads:
         thread.join(timeout=10)
     return 0

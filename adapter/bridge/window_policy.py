@@ -79,7 +79,8 @@ class WindowGate:
             return GateDecision(send=False, reason=closed.reason(), note=closed.note())
         try:
             template = self._reroute_template(channel)
-            params = {"body": self._reroute_parameters(channel, reply, template)}
+            body = self._reroute_parameters(channel, reply, template)
+            params = {"name": template.name, "language": template.language, "processed_params": {"body": body}}
             self._check_marketing_consent(channel, reply, template)
             return GateDecision(send=True, template=build_template_message(template, params))
         except TemplateError as exc:

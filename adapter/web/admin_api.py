@@ -56,6 +56,17 @@ def delete_channel(phone_number_id: str) -> tuple[Response, int]:
     return jsonify({"deleted": phone_number_id}), 200
 
 
+@blueprint.get("/channels/<phone_number_id>/templates")
+def list_templates(phone_number_id: str) -> Response:
+    return jsonify({"templates": admin_actions.list_templates(services(), phone_number_id)})
+
+
+@blueprint.post("/channels/<phone_number_id>/templates/sync")
+def sync_templates(phone_number_id: str) -> tuple[Response, int]:
+    admin_actions.sync_templates(services(), phone_number_id)
+    return jsonify({"sync": "enqueued"}), 202
+
+
 @blueprint.get("/dead-letters")
 def dead_letters() -> Response:
     return jsonify({"dead_letters": services().queue.dead_letters()})

@@ -28,7 +28,7 @@ def receive_event(phone_number_id: str) -> tuple[Response, int]:
         body,
         signature=request.headers.get(signature.SIGNATURE_HEADER),
         timestamp=request.headers.get(signature.TIMESTAMP_HEADER),
-        now=svc.clock.now(),
+        now=svc.wall_clock.now(),
         max_age_seconds=svc.settings.helpdesk_webhook_max_age_seconds,
     )
     if refusal:
