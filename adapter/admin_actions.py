@@ -6,10 +6,11 @@ from typing import Any
 
 from adapter import jobs
 from adapter.channel_schema import channel_from_input
-from adapter.errors import Conflict, NotFound
+from adapter.errors import BadRequest, Conflict, NotFound
 from adapter.queue.jobs import Job
 from adapter.services import Services
 from adapter.store.channels import Channel
+from adapter.templates import management
 
 
 def helpdesk_webhook_url(services: Services, phone_number_id: str) -> str:
@@ -69,6 +70,32 @@ def list_templates(services: Services, phone_number_id: str) -> list[dict[str, A
         }
         for t in services.templates.list(channel.waba_id)
     ]
+
+
+def create_template(services: Services, phone_number_id: str, definition: Any) -> dict[str, Any]:
+    """Validate locally, submit to Meta for review, then resync so the catalogue shows it."""
+    channel = require_channel(services, phone_number_id)
+    if not isinstance(definition, dict):
+        raise BadRequest("the body must be a JSON object describing the template")
+    answer = management.create_template(services.graph, channel.graph_access_token, channel.waba_id, definition)
+    services.queue.enqueue(jobs.templates_sync(channel.waba_id))
+    return answer
+
+
+def edit_template(services: Services, phone_number_id: str, template_id: str, definition: Any) -> dict[str, Any]:
+    channel = require_channel(services, phone_number_id)
+    if not isinstance(definition, dict):
+        raise BadRequest("the body must be a JSON object with the template's new components or category")
+    answer = management.edit_template(services.graph, channel.graph_access_token, template_id, definition)
+    services.queue.enqueue(jobs.templates_sync(channel.waba_id))
+    return answer
+
+
+def delete_template(services: Services, phone_number_id: str, name: str, template_id: str | None) -> dict[str, Any]:
+    channel = require_channel(services, phone_number_id)
+    answer = management.delete_template(services.graph, channel.graph_access_token, channel.waba_id, name, template_id)
+    services.queue.enqueue(jobs.templates_sync(channel.waba_id))
+    return answer
 
 
 def replay_unrouted(services: Services) -> int:

@@ -61,6 +61,22 @@ def list_templates(phone_number_id: str) -> Response:
     return jsonify({"templates": admin_actions.list_templates(services(), phone_number_id)})
 
 
+@blueprint.post("/channels/<phone_number_id>/templates")
+def create_template(phone_number_id: str) -> tuple[Response, int]:
+    return jsonify(admin_actions.create_template(services(), phone_number_id, json_body())), 201
+
+
+@blueprint.post("/channels/<phone_number_id>/templates/<template_id>")
+def edit_template(phone_number_id: str, template_id: str) -> Response:
+    return jsonify(admin_actions.edit_template(services(), phone_number_id, template_id, json_body()))
+
+
+@blueprint.delete("/channels/<phone_number_id>/templates/<name>")
+def delete_template(phone_number_id: str, name: str) -> Response:
+    template_id = request.args.get("id")
+    return jsonify(admin_actions.delete_template(services(), phone_number_id, name, template_id))
+
+
 @blueprint.post("/channels/<phone_number_id>/templates/sync")
 def sync_templates(phone_number_id: str) -> tuple[Response, int]:
     admin_actions.sync_templates(services(), phone_number_id)

@@ -8,7 +8,7 @@ import uuid
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from adapter.errors import RequestError
+from adapter.errors import ExternalApiError, RequestError
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +24,11 @@ def register(app: Flask) -> None:
     @app.errorhandler(RequestError)
     def _request_error(exc: RequestError) -> tuple[Response, int]:
         return error_response(exc.http_status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(ExternalApiError)
+    def _upstream_error(exc: ExternalApiError) -> tuple[Response, int]:
+        # An admin action that needed Meta's or the helpdesk's answer: say what they answered.
+        return error_response(502, "upstream_error", exc.explanation)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> tuple[Response, int]:
