@@ -66,11 +66,18 @@ class StoreUnavailable(RequestError):
 class ExternalApiError(AdapterError):
     """A call to Graph or the helpdesk failed. `retryable` says whether trying again can work."""
 
-    def __init__(self, message: str, *, retryable: bool, http_status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, retryable: bool, http_status: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.retryable = retryable
         self.http_status = http_status
+        self.retry_after = retry_after
+
+    def retry_delay(self, attempt: int) -> float | None:
+        """How long the API asks us to wait before attempt `attempt + 1`; None = the default backoff."""
+        return self.retry_after
 
     @property
     def explanation(self) -> str:
@@ -107,6 +114,23 @@ class GraphApiError(ExternalApiError):
     @property
     def explanation(self) -> str:
         return f"WhatsApp error {self.code}: {self._explanation}"
+
+    def retry_delay(self, attempt: int) -> float | None:
+        from adapter.meta.error_codes import retry_after_seconds
+
+        return retry_after_seconds(self.code, attempt) if self.code else self.retry_after
+
+    @property
+    def certainly_not_sent(self) -> bool:
+        """Meta refused before accepting anything (throttled or a 4xx): a resend cannot duplicate."""
+        return self.http_status is not None and 400 <= self.http_status < 500
+
+
+class OutcomeUnknown(ExternalApiError):
+    """An earlier attempt may have succeeded: wait for the evidence (a status webhook) before resending."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, retryable=True, retry_after=retry_after)
 
 
 class HelpdeskApiError(ExternalApiError):

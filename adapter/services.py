@@ -48,6 +48,7 @@ class Services:
             gate=self.gate,
             optouts=self.optouts,
             clock=self.clock,
+            unknown_outcome_wait_seconds=self.settings.unknown_outcome_wait_seconds,
         )
 
 

@@ -45,6 +45,8 @@ class Settings:
     meta_config_id: str
     meta_sdk_url: str
     encryption_key: str
+    queue_lease_seconds: float
+    unknown_outcome_wait_seconds: float
 
     @property
     def graph_url(self) -> str:
@@ -155,6 +157,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "META_CONFIG_ID": str,
     "META_SDK_URL": _http_url,
     "ENCRYPTION_KEY": str,
+    "QUEUE_LEASE_SECONDS": _positive_float,
+    "UNKNOWN_OUTCOME_WAIT_SECONDS": _positive_float,
 }
 
 

@@ -29,7 +29,10 @@ def build_consumers(services: Services, count: int) -> list[Consumer]:
     )
     give_up = report_give_up(services)
     return [
-        Consumer(queue=services.queue, handlers=handlers, policy=policy, clock=services.clock, on_give_up=give_up)
+        Consumer(
+            queue=services.queue, handlers=handlers, policy=policy, clock=services.clock, on_give_up=give_up,
+            lease_seconds=settings.queue_lease_seconds,
+        )
         for _ in range(count)
     ]
 

@@ -54,6 +54,7 @@ def make_settings(**overrides: str) -> Settings:
         "RETRY_MAX_SECONDS": "0.2",
         "JOB_MAX_ATTEMPTS": "4",
         "HTTP_TIMEOUT_SECONDS": "5",
+        "UNKNOWN_OUTCOME_WAIT_SECONDS": "1",
         "LOG_FORMAT": "text",
     }
     environ.update(overrides)

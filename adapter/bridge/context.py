@@ -25,3 +25,4 @@ class BridgeContext:
     optouts: OptOuts
     clock: Clock
     window_attributes_every_seconds: float = 300
+    unknown_outcome_wait_seconds: float = 60

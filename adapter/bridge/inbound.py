@@ -50,6 +50,13 @@ def _post_in_open_conversation(
     pnid = channel.phone_number_id
     for attempt in (1, 2):
         ref = find_or_create_conversation(ctx, channel, message.customer)
+        earlier = ctx.mappings.begin_posting(pnid, message.wamid, ref.conversation_id)
+        if earlier is not None:
+            # An earlier attempt may have posted it (crash or timeout after the helpdesk took it): look first.
+            found = _find_posted(ctx, channel, earlier, message.wamid)
+            if found is not None:
+                ctx.mappings.remember_inbound(pnid, message.wamid, earlier, found)
+                return {"ref": ref, "message_id": found}
         try:
             posted = ctx.helpdesk.create_message(
                 channel.helpdesk_account_id, channel.helpdesk_api_token, ref.conversation_id, fields, uploads
@@ -62,6 +69,16 @@ def _post_in_open_conversation(
         ctx.mappings.remember_inbound(pnid, message.wamid, ref.conversation_id, int(posted["id"]))
         return {"ref": ref, "message_id": int(posted["id"])}
     raise AssertionError("unreachable")
+
+
+def _find_posted(ctx: BridgeContext, channel: Channel, conversation_id: int, wamid: str) -> int | None:
+    try:
+        recent = ctx.helpdesk.list_messages(channel.helpdesk_account_id, channel.helpdesk_api_token, conversation_id)
+    except HelpdeskApiError as exc:
+        if exc.http_status == 404:
+            return None
+        raise
+    return next((int(m["id"]) for m in recent if m.get("source_id") == wamid), None)
 
 
 def _quote_attributes(ctx: BridgeContext, phone_number_id: str, message: InboundMessage) -> dict[str, Any]:

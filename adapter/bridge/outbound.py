@@ -14,7 +14,7 @@ from typing import Any
 from adapter.bridge.context import BridgeContext
 from adapter.bridge.markdown import to_whatsapp
 from adapter.bridge.window import GateDecision
-from adapter.errors import ExternalApiError
+from adapter.errors import ExternalApiError, GraphApiError, OutcomeUnknown
 from adapter.helpdesk.events import AgentReply, Attachment
 from adapter.store.channels import Channel
 
@@ -89,23 +89,66 @@ def send_part(
     parts: int,
     context: dict[str, str] | None = None,
 ) -> bool:
-    """Send one part and record its wamid. False when it failed for good (the message is marked failed)."""
+    """Send one part and record its wamid. False when it failed for good (the message is marked failed).
+
+    Exactly once: the part is marked before the Graph call. If a mark from an earlier attempt is found
+    without a wamid, that attempt may have been accepted (a crash, or a timeout after Meta took it), so
+    we look for the status webhook carrying the part's key before sending again.
+    """
+    key = part_key(channel.phone_number_id, reply.message_id, index)
+    if not _may_send(ctx, channel, reply, key, index, parts):
+        return True
     try:
         body = _message_body(ctx, channel, part)
         body.update(recipient(reply.customer))
-        body["biz_opaque_callback_data"] = f"{channel.phone_number_id}:{reply.message_id}:{index}"
+        body["biz_opaque_callback_data"] = key
         if context and part.template is None:
             body["context"] = context
         wamid = ctx.graph.send_message(channel.phone_number_id, channel.graph_access_token, body)
+    except GraphApiError as exc:
+        if exc.certainly_not_sent:
+            ctx.mappings.abandon_send(key)
+        if exc.retryable:
+            raise
+        fail_message(ctx, channel, reply, exc.explanation)
+        return False
     except ExternalApiError as exc:
         if exc.retryable:
             raise
+        ctx.mappings.abandon_send(key)  # the attachment could not be fetched or uploaded: nothing was sent
         fail_message(ctx, channel, reply, exc.explanation)
         return False
     ctx.mappings.remember_sent_part(
         channel.phone_number_id, reply.conversation_id, reply.message_id, index, parts, wamid, reply.to_dict()
     )
     logger.info("helpdesk message %s part %d sent as %s", reply.message_id, index, wamid)
+    return True
+
+
+def part_key(phone_number_id: str, message_id: int, index: int) -> str:
+    """Idempotency key of a part, sent to Meta as biz_opaque_callback_data and echoed in its statuses."""
+    return f"{phone_number_id}:{message_id}:{index}"
+
+
+def _may_send(ctx: BridgeContext, channel: Channel, reply: AgentReply, key: str, index: int, parts: int) -> bool:
+    """False when an earlier attempt is proven sent (its wamid is adopted); raises while still unknown."""
+    began = ctx.mappings.begin_send(key, ctx.clock.now())
+    if began is None:
+        return True
+    wamid = ctx.mappings.callback_wamid(key)
+    if wamid:
+        ctx.mappings.remember_sent_part(
+            channel.phone_number_id, reply.conversation_id, reply.message_id, index, parts, wamid, reply.to_dict()
+        )
+        logger.info("helpdesk message %s part %d: earlier send confirmed by Meta as %s", reply.message_id, index, wamid)
+        return False
+    waited = ctx.clock.now() - began
+    if waited < ctx.unknown_outcome_wait_seconds:
+        raise OutcomeUnknown(
+            f"part {key} may have been sent; waiting for Meta's status before resending",
+            retry_after=min(10.0, ctx.unknown_outcome_wait_seconds - waited + 0.1),
+        )
+    logger.warning("helpdesk message %s part %d: no status after %.0fs, sending again", reply.message_id, index, waited)
     return True
 
 

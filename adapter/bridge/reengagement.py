@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from adapter.bridge.context import BridgeContext
-from adapter.bridge.outbound import Part, refuse, send_part
+from adapter.bridge.outbound import Part, part_key, refuse, send_part
 from adapter.bridge.window_policy import Closed
 from adapter.helpdesk.events import AgentReply
 from adapter.store.channels import Channel
@@ -34,5 +34,6 @@ def handle_window_closed(ctx: BridgeContext, channel: Channel, message_id: int) 
     if not ctx.mappings.start_reroute(pnid, message_id):
         return True  # another part's 131047 already rerouted this message
     logger.info("helpdesk message %s: window closed at Meta, rerouting to a template", message_id)
+    ctx.mappings.forget_callback(part_key(pnid, message_id, 0))  # that wamid was the refused free text
     send_part(ctx, channel, reply, Part(template=decision.template), 0, 1)
     return True

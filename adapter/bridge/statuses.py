@@ -7,6 +7,7 @@ import logging
 
 from adapter.bridge.context import BridgeContext
 from adapter.bridge.reengagement import WINDOW_CLOSED_CODE, handle_window_closed
+from adapter.errors import OutcomeUnknown
 from adapter.meta import error_codes
 from adapter.meta.events import MessageStatus, MetaError, StatusKind
 from adapter.store.channels import Channel
@@ -28,7 +29,13 @@ def apply_status(ctx: BridgeContext, channel: Channel, status: MessageStatus) ->
     if status.status is StatusKind.UNKNOWN:
         logger.info("wamid %s: status %r is not one we track; ignored", status.wamid, status.raw_status)
         return
+    key = status.callback_data if (status.callback_data or "").startswith(pnid + ":") else None
+    if key:
+        ctx.mappings.remember_callback(key, status.wamid)
     ref = ctx.mappings.message(pnid, status.wamid)
+    if ref is None and key and ctx.mappings.is_sending(key):
+        # Our send is in flight and its wamid not written yet: try this status again shortly.
+        raise OutcomeUnknown(f"status for part {key} arrived before its send was recorded", retry_after=1.0)
     if ref is None or ref.direction != "out":
         logger.info("wamid %s: status %s for a message this adapter did not send", status.wamid, status.raw_status)
         return

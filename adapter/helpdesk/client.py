@@ -114,6 +114,11 @@ class HelpdeskClient:
         files = [("attachments[]", (u.filename, u.content, u.content_type)) for u in uploads]
         return self._call("POST", account_id, path, token, data=form, files=files)
 
+    def list_messages(self, account_id: int, token: str, conversation_id: int) -> list[dict[str, Any]]:
+        """GET /conversations/{id}/messages: the conversation's latest messages."""
+        data = self._call("GET", account_id, f"/conversations/{conversation_id}/messages", token)
+        return list(data.get("payload") or [])
+
     def update_message_status(
         self, account_id: int, token: str, conversation_id: int, message_id: int, status: str, error: str | None = None
     ) -> None:

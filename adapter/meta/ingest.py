@@ -67,7 +67,9 @@ def _messages_jobs(phone_number_id: str, value: dict[str, Any]) -> list[tuple[st
         recipient = status.get("recipient_id") or status.get("recipient_user_id") or "unknown"
         dedupe = f"{status.get('id') or _digest(status)}:{status.get('status')}"
         payload = {"phone_number_id": phone_number_id, "status": status}
-        jobs.append((keys.dedupe("meta.status", dedupe), Job(STATUS_JOB, f"{phone_number_id}:{recipient}", payload)))
+        # Their own chat: a status must never wait behind a send that is itself waiting for that status.
+        chat = f"{phone_number_id}:{recipient}:statuses"
+        jobs.append((keys.dedupe("meta.status", dedupe), Job(STATUS_JOB, chat, payload)))
     errors = list(_dicts(value.get("errors")))
     if errors and not value.get("messages") and not value.get("statuses"):
         payload = {"phone_number_id": phone_number_id, "errors": errors}

@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[Job], None]
 GiveUpHook = Callable[[Job, str], None]
 
-LEASE_SECONDS = 15.0
+DEFAULT_LEASE_SECONDS = 15.0
 
 _RENEW = """
 if redis.call("GET", KEYS[1]) == ARGV[1] then
@@ -64,6 +64,7 @@ class Consumer:
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}")
     block_ms: int = 1000
     batch: int = 20
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
     held: set[int] = field(default_factory=set)
     _draining: set[int] = field(default_factory=set)
 
@@ -79,13 +80,13 @@ class Consumer:
         now = self.clock.now()
         pipe = store.pipeline(transaction=False)
         pipe.zadd(keys.WORKERS, {self.name: now})
-        pipe.zremrangebyscore(keys.WORKERS, "-inf", now - LEASE_SECONDS)
+        pipe.zremrangebyscore(keys.WORKERS, "-inf", now - self.lease_seconds)
         pipe.zcard(keys.WORKERS)
         return max(1, int(pipe.execute()[2]))
 
     def rebalance(self) -> None:
         """Renew held leases, take free partitions up to a fair share, give back the excess."""
-        ttl_ms = int(LEASE_SECONDS * 1000)
+        ttl_ms = int(self.lease_seconds * 1000)
         for partition in list(self.held):
             if not self._renew(keys=[keys.lease(partition)], args=[self.name, ttl_ms]):
                 self.held.discard(partition)
@@ -190,7 +191,7 @@ class Consumer:
             self._give_up(stream, entry_id, job, str(exc))
         except ExternalApiError as exc:
             if exc.retryable:
-                self._retry(stream, entry_id, job, exc.message)
+                self._retry(stream, entry_id, job, exc.message, exc.retry_delay(job.attempt))
             else:
                 self._give_up(stream, entry_id, job, exc.message)
         except redis.RedisError:
@@ -202,11 +203,13 @@ class Consumer:
         else:
             self.queue.ack(stream, entry_id)
 
-    def _retry(self, stream: str, entry_id: str, job: Job, error: str) -> None:
+    def _retry(self, stream: str, entry_id: str, job: Job, error: str, wait: float | None = None) -> None:
         if job.attempt + 1 >= self.policy.max_attempts:
             self._give_up(stream, entry_id, job, error)
             return
-        delay = backoff_seconds(job.attempt, base=self.policy.base_seconds, cap=self.policy.cap_seconds)
+        delay = wait if wait is not None else backoff_seconds(
+            job.attempt, base=self.policy.base_seconds, cap=self.policy.cap_seconds
+        )
         logger.warning(messages.JOB_RETRY, job.id, job.kind, job.attempt + 1, delay, error)
         self.queue.park(stream, entry_id, job.retried(error), due=self.clock.now() + delay, at_head=True)
 

@@ -88,6 +88,22 @@ def templates_synced_at(waba_id: str) -> str:
     return f"{PREFIX}tpl-synced:{waba_id}"
 
 
+def sending(part_key: str) -> str:
+    """Set just before a part is handed to Graph; while it stands without a sent wamid, the outcome is unknown."""
+    return f"{PREFIX}sending:{part_key}"
+
+
+def callback(part_key: str) -> str:
+    """wamid Meta reported for a part, learnt from a status webhook's biz_opaque_callback_data."""
+    return f"{PREFIX}cb:{part_key}"
+
+
+def posting(phone_number_id: str, wamid_value: str) -> str:
+    """Set just before an inbound message is posted to the helpdesk (value: the conversation id)."""
+    return f"{PREFIX}posting:{phone_number_id}:{wamid_value}"
+
+
+# --- window and consent ---
 def optout(phone_number_id: str, customer: str) -> str:
     """Present while the customer has opted out of marketing messages (no expiry: consent is durable)."""
     return f"{PREFIX}optout:{phone_number_id}:{customer}"

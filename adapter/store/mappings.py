@@ -70,6 +70,7 @@ class Mappings:
         pipe = self.store.pipeline(transaction=True)
         pipe.hset(key, mapping={"conversation_id": conversation_id, "message_id": message_id, "direction": "in"})
         pipe.expire(key, keys.MAPPING_TTL_SECONDS)
+        pipe.delete(keys.posting(phone_number_id, wamid))
         pipe.execute()
 
     def sent_part(self, phone_number_id: str, message_id: int, part: int) -> str | None:
@@ -96,6 +97,7 @@ class Mappings:
         message_key = keys.helpdesk_message(phone_number_id, message_id)
         pipe = self.store.pipeline(transaction=True)
         pipe.set(keys.sent_part(phone_number_id, message_id, part), wamid, ex=ttl)
+        pipe.delete(keys.sending(f"{phone_number_id}:{message_id}:{part}"))
         pipe.hset(
             wamid_key,
             mapping={"conversation_id": conversation_id, "message_id": message_id, "direction": "out", "part": part},
@@ -108,6 +110,41 @@ class Mappings:
             pipe.hsetnx(message_key, "reply", json.dumps(reply, ensure_ascii=False))
         pipe.expire(message_key, ttl)
         pipe.execute()
+
+    # --- outcome-unknown recovery (a crash or timeout between the API's answer and our write) ---
+
+    def begin_send(self, part_key: str, now: float) -> float | None:
+        """Mark a part as being sent. Returns when an earlier attempt began, if one did (outcome unknown)."""
+        key = keys.sending(part_key)
+        if self.store.set(key, repr(now), nx=True, ex=keys.MAPPING_TTL_SECONDS):
+            return None
+        value = self.store.get(key)
+        return float(value) if value else None
+
+    def abandon_send(self, part_key: str) -> None:
+        """Graph said for certain the part was not accepted."""
+        self.store.delete(keys.sending(part_key))
+
+    def remember_callback(self, part_key: str, wamid: str) -> None:
+        self.store.set(keys.callback(part_key), wamid, ex=keys.MAPPING_TTL_SECONDS)
+
+    def forget_callback(self, part_key: str) -> None:
+        self.store.delete(keys.callback(part_key))
+
+    def callback_wamid(self, part_key: str) -> str | None:
+        value = self.store.get(keys.callback(part_key))
+        return str(value) if value else None
+
+    def is_sending(self, part_key: str) -> bool:
+        return bool(self.store.exists(keys.sending(part_key)))
+
+    def begin_posting(self, phone_number_id: str, wamid: str, conversation_id: int) -> int | None:
+        """Mark an inbound message as being posted; returns the conversation of an earlier attempt, if any."""
+        key = keys.posting(phone_number_id, wamid)
+        if self.store.set(key, conversation_id, nx=True, ex=keys.MAPPING_TTL_SECONDS):
+            return None
+        value = self.store.get(key)
+        return int(value) if value else None
 
     def first_wamid(self, phone_number_id: str, message_id: int) -> str | None:
         """The wamid of an outbound message's first part (to quote it on WhatsApp)."""

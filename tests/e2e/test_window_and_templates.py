@@ -224,6 +224,7 @@ def test_the_window_is_written_to_contact_and_conversation_attributes(timed: Tim
     timed.customer_writes()
     (contact,) = timed.helpdesk.contacts.values()
     until = wait_for(lambda: (contact.get("custom_attributes") or {}).get("whatsapp_window_open_until"))
-    conversation = timed.helpdesk.conversation(ACCOUNT, timed.conversation())
-    assert conversation["custom_attributes"]["whatsapp_window_open_until"] == until
+    on_conversation = wait_for(lambda: timed.helpdesk.conversation(ACCOUNT, timed.conversation())[
+        "custom_attributes"].get("whatsapp_window_open_until"), message="the conversation attribute")
+    assert on_conversation == until
 
