@@ -66,6 +66,8 @@ class StoreUnavailable(RequestError):
 class ExternalApiError(AdapterError):
     """A call to Graph or the helpdesk failed. `retryable` says whether trying again can work."""
 
+    consumes_attempt = True  # whether a retry for this counts toward JOB_MAX_ATTEMPTS
+
     def __init__(
         self, message: str, *, retryable: bool, http_status: int | None = None, retry_after: float | None = None
     ) -> None:
@@ -124,6 +126,15 @@ class GraphApiError(ExternalApiError):
     def certainly_not_sent(self) -> bool:
         """Meta refused before accepting anything (throttled or a 4xx): a resend cannot duplicate."""
         return self.http_status is not None and 400 <= self.http_status < 500
+
+
+class Throttled(ExternalApiError):
+    """Our own throughput shaping says wait. Waiting is not a failed attempt."""
+
+    consumes_attempt = False
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"throughput limit: waiting {wait:.1f}s", retryable=True, retry_after=wait)
 
 
 class OutcomeUnknown(ExternalApiError):

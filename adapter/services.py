@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from adapter.bridge.context import BridgeContext
 from adapter.bridge.optout import OptOuts
+from adapter.bridge.throttle import Limits, Throttle
 from adapter.bridge.window import WindowTracker
 from adapter.bridge.window_policy import WindowGate
 from adapter.clock import Clock, SystemClock
@@ -47,6 +48,15 @@ class Services:
             window=self.window,
             gate=self.gate,
             optouts=self.optouts,
+            throttle=Throttle(
+                self.store,
+                self.clock,
+                Limits(
+                    number_per_second=self.settings.outbound_per_second,
+                    pair_per_second=1 / self.settings.pair_interval_seconds,
+                    pair_burst=self.settings.pair_burst,
+                ),
+            ),
             clock=self.clock,
             unknown_outcome_wait_seconds=self.settings.unknown_outcome_wait_seconds,
         )

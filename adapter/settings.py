@@ -47,6 +47,9 @@ class Settings:
     encryption_key: str
     queue_lease_seconds: float
     unknown_outcome_wait_seconds: float
+    outbound_per_second: float
+    pair_interval_seconds: float
+    pair_burst: int
 
     @property
     def graph_url(self) -> str:
@@ -159,6 +162,9 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "ENCRYPTION_KEY": str,
     "QUEUE_LEASE_SECONDS": _positive_float,
     "UNKNOWN_OUTCOME_WAIT_SECONDS": _positive_float,
+    "OUTBOUND_PER_SECOND": _positive_float,
+    "PAIR_INTERVAL_SECONDS": _positive_float,
+    "PAIR_BURST": _positive_int,
 }
 
 

@@ -128,7 +128,7 @@ class RunningAdapter:
         self._serving = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._serving.start()
         self.stop_event = threading.Event()
-        self.threads = start_worker(self.services, self.stop_event, threads)
+        self.threads = start_worker(self.services, self.stop_event, threads) if threads else []
 
     def close(self) -> None:
         self.stop_event.set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adapter.bridge.optout import OptOuts
+from adapter.bridge.throttle import Throttle
 from adapter.bridge.window import WindowTracker
 from adapter.bridge.window_policy import WindowGate
 from adapter.clock import Clock
@@ -23,6 +24,7 @@ class BridgeContext:
     window: WindowTracker
     gate: WindowGate
     optouts: OptOuts
+    throttle: Throttle
     clock: Clock
     window_attributes_every_seconds: float = 300
     unknown_outcome_wait_seconds: float = 60

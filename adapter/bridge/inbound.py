@@ -10,7 +10,7 @@ from adapter.bridge.context import BridgeContext
 from adapter.bridge.conversations import find_or_create_conversation
 from adapter.bridge.rendering import render
 from adapter.bridge.window_attributes import publish_window
-from adapter.errors import HelpdeskApiError
+from adapter.errors import HelpdeskApiError, OutcomeUnknown
 from adapter.helpdesk.client import Upload
 from adapter.meta.events import InboundMessage, MessageType
 from adapter.store.channels import Channel
@@ -50,18 +50,29 @@ def _post_in_open_conversation(
     pnid = channel.phone_number_id
     for attempt in (1, 2):
         ref = find_or_create_conversation(ctx, channel, message.customer)
-        earlier = ctx.mappings.begin_posting(pnid, message.wamid, ref.conversation_id)
+        now = ctx.clock.now()
+        earlier = ctx.mappings.begin_posting(pnid, message.wamid, ref.conversation_id, now)
         if earlier is not None:
-            # An earlier attempt may have posted it (crash or timeout after the helpdesk took it): look first.
-            found = _find_posted(ctx, channel, earlier, message.wamid)
+            # An earlier attempt timed out or crashed: the helpdesk may have created it, or may still be
+            # creating it. Look; if it is not there, wait long enough for that request to have finished.
+            conversation_id, began = earlier
+            found = _find_posted(ctx, channel, conversation_id, message.wamid)
             if found is not None:
-                ctx.mappings.remember_inbound(pnid, message.wamid, earlier, found)
+                ctx.mappings.remember_inbound(pnid, message.wamid, conversation_id, found)
                 return {"ref": ref, "message_id": found}
+            waited = now - began
+            if waited < ctx.unknown_outcome_wait_seconds:
+                raise OutcomeUnknown(
+                    f"wamid {message.wamid}: an earlier post may still land; looking again before reposting",
+                    retry_after=min(5.0, ctx.unknown_outcome_wait_seconds - waited + 0.1),
+                )
+            ctx.mappings.restart_posting(pnid, message.wamid, ref.conversation_id, now)
         try:
             posted = ctx.helpdesk.create_message(
                 channel.helpdesk_account_id, channel.helpdesk_api_token, ref.conversation_id, fields, uploads
             )
         except HelpdeskApiError as exc:
+            ctx.mappings.abandon_posting(pnid, message.wamid)  # an answer, even an error, means not created
             if exc.http_status == 404 and attempt == 1:  # conversation deleted in the helpdesk: open a new one
                 ctx.mappings.forget_conversation(pnid, message.customer.key)
                 continue

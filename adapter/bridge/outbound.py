@@ -8,19 +8,21 @@ Graph accepts it, and a part already recorded is never sent again, so a retry re
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from adapter.bridge.context import BridgeContext
 from adapter.bridge.markdown import to_whatsapp
 from adapter.bridge.window import GateDecision
-from adapter.errors import ExternalApiError, GraphApiError, OutcomeUnknown
+from adapter.errors import ExternalApiError, GraphApiError, OutcomeUnknown, Throttled
 from adapter.helpdesk.events import AgentReply, Attachment
 from adapter.store.channels import Channel
 
 logger = logging.getLogger(__name__)
 
 TEXT_LIMIT = 4096
+SHORT_WAIT_SECONDS = 0.5
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})
 VIDEO_TYPES = frozenset({"video/mp4", "video/3gpp"})
 
@@ -96,6 +98,7 @@ def send_part(
     we look for the status webhook carrying the part's key before sending again.
     """
     key = part_key(channel.phone_number_id, reply.message_id, index)
+    _wait_for_a_slot(ctx, channel, reply.customer)
     if not _may_send(ctx, channel, reply, key, index, parts):
         return True
     try:
@@ -150,6 +153,18 @@ def _may_send(ctx: BridgeContext, channel: Channel, reply: AgentReply, key: str,
         )
     logger.warning("helpdesk message %s part %d: no status after %.0fs, sending again", reply.message_id, index, waited)
     return True
+
+
+def _wait_for_a_slot(ctx: BridgeContext, channel: Channel, customer: str) -> None:
+    """Short waits happen here; a longer one parks the chat (the worker thread moves on to other chats)."""
+    for _ in range(20):
+        wait = ctx.throttle.acquire(channel.phone_number_id, customer)
+        if wait <= 0:
+            return
+        if wait > SHORT_WAIT_SECONDS:
+            raise Throttled(wait)
+        time.sleep(wait)
+    raise Throttled(SHORT_WAIT_SECONDS)
 
 
 def refuse(ctx: BridgeContext, channel: Channel, reply: AgentReply, decision: GateDecision) -> None:

@@ -4,6 +4,10 @@ Each live consumer heartbeats in `wa:workers`; the partitions are shared out eve
 (`SET NX PX`) that expire when a consumer dies. A consumer that takes a partition over first
 claims its pending entries (XAUTOCLAIM), so work in flight on a dead consumer is finished by
 another one, in order. At-least-once: handlers are idempotent (dedupe marks, sent-part keys).
+
+A job that must be tried again later is parked at the head of its chat's list; the chat's later
+entries are appended behind it, and when it is due its leaseholder drains the list in place, so a
+chat's messages always run in the order they arrived.
 """
 
 from __future__ import annotations
@@ -130,8 +134,31 @@ class Consumer:
 
     # --- the loop --------------------------------------------------------------------
 
+    def renew_leases(self) -> None:
+        """Keep our leases while a long job runs; a partition whose lease was lost is dropped at once."""
+        ttl_ms = int(self.lease_seconds * 1000)
+        for partition in list(self.held):
+            if not self._renew(keys=[keys.lease(partition)], args=[self.name, ttl_ms]):
+                self.held.discard(partition)
+
+    def _keep_leases(self, stop: threading.Event) -> None:
+        while not stop.wait(self.lease_seconds / 3):
+            try:
+                self.renew_leases()
+                self.queue.store.zadd(keys.WORKERS, {self.name: self.clock.now()})
+            except redis.RedisError:
+                pass  # the main loop reports the store's state
+
     def run(self, stop: threading.Event) -> None:
         logger.info("consumer %s started", self.name)
+        done = threading.Event()
+        threading.Thread(target=self._keep_leases, args=(done,), name=f"lease-{self.name}", daemon=True).start()
+        try:
+            self._loop(stop)
+        finally:
+            done.set()
+
+    def _loop(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
                 self.run_once()
@@ -149,75 +176,112 @@ class Consumer:
         logger.info("consumer %s stopped", self.name)
 
     def run_once(self) -> int:
-        """One pass: rebalance, release due retries, handle what is waiting. Returns jobs handled."""
+        """One pass: rebalance, run due parked chats, handle what is waiting. Returns jobs handled."""
         self.rebalance()
-        self.queue.release_due()
+        handled = sum(self._drain(chat) for chat in self.queue.due_chats(self.held))
         if not self.held:
             threading.Event().wait(self.block_ms / 1000)
-            return 0
+            return handled
         streams = {keys.stream(p): ("0" if p in self._draining else ">") for p in sorted(self.held)}
-        block = None if self._draining else self.block_ms
+        block = None if (self._draining or handled) else self.block_ms
         response = self.queue.store.xreadgroup(
             keys.CONSUMER_GROUP, self.name, streams, count=self.batch, block=block
         )
-        handled = 0
         still_pending = set()
         for stream, entries in response or []:
             if entries:
                 still_pending.add(stream)
+            partition = int(stream.rsplit(":", 1)[1])
             for entry_id, fields in entries:
-                self._handle(stream, entry_id, fields)
+                if partition not in self.held:
+                    break  # lease lost (we were too slow): its new holder takes these entries over
+                self._handle_entry(stream, entry_id, fields)
                 handled += 1
         for partition in list(self._draining):
             if keys.stream(partition) not in still_pending:
                 self._draining.discard(partition)  # our pending list is empty: switch to new entries
         return handled
 
-    def _handle(self, stream: str, entry_id: str, fields: Mapping[str, str]) -> None:
+    def _handle_entry(self, stream: str, entry_id: str, fields: Mapping[str, str] | None) -> None:
         if not fields or "job" not in fields:  # deleted entry still listed in the pending list
             self.queue.ack(stream, entry_id)
             return
         job = Job.from_json(fields["job"])
         if self.queue.is_parked(job.chat):
-            self.queue.park(stream, entry_id, job, due=None, at_head=False)  # wait behind its chat
+            self.queue.park(stream, entry_id, job, due=None)  # wait behind the chat's earlier messages
             return
+        outcome = self._run(job)
+        if outcome.done:
+            self.queue.ack(stream, entry_id)
+        elif outcome.dead_error is not None:
+            self.queue.bury(stream, entry_id, job, outcome.dead_error)
+        else:
+            self.queue.park(stream, entry_id, outcome.job, due=self.clock.now() + outcome.delay)
+
+    def _drain(self, chat: str) -> int:
+        """Run a due chat's parked jobs in order, from its list, until one must wait again."""
+        handled = 0
+        while (head := self.queue.parked_head(chat)) is not None:
+            if self.queue.partition_of(chat) not in self.held:
+                return handled
+            outcome = self._run(head)
+            handled += 1
+            if outcome.done or outcome.dead_error is not None:
+                if not self.queue.pop_parked(chat, outcome.dead_error, head):
+                    return handled
+            else:
+                self.queue.reschedule_parked(chat, outcome.job, self.clock.now() + outcome.delay)
+                return handled
+        self.queue.pop_parked(chat)  # an empty list left behind: unschedule the chat
+        return handled
+
+    def _run(self, job: Job) -> Outcome:
+        """Run the job's handler and decide what happens next; errors are classified here, once."""
         handler = self.handlers.get(job.kind)
         if handler is None:
-            self._give_up(stream, entry_id, job, f"no handler for job kind {job.kind!r}")
-            return
+            return self._dead(job, f"no handler for job kind {job.kind!r}")
         try:
             handler(job)
         except PermanentJobError as exc:
-            self._give_up(stream, entry_id, job, str(exc))
+            return self._dead(job, str(exc))
         except ExternalApiError as exc:
+            if exc.retryable and not exc.consumes_attempt:  # throughput shaping: wait, don't count it
+                return Outcome(job=job, delay=exc.retry_delay(job.attempt) or 1.0)
             if exc.retryable:
-                self._retry(stream, entry_id, job, exc.message, exc.retry_delay(job.attempt))
-            else:
-                self._give_up(stream, entry_id, job, exc.message)
+                return self._retry(job, exc.message, exc.retry_delay(job.attempt))
+            return self._dead(job, exc.message)
         except redis.RedisError:
             raise  # leave the entry pending; it is retried when the store is back
         except Exception as exc:  # a bug: keep the job, retry, then dead-letter with the trace
             logger.exception(messages.JOB_CRASHED, job.id, job.kind)
             trace = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            self._retry(stream, entry_id, job, f"unexpected error: {trace}")
-        else:
-            self.queue.ack(stream, entry_id)
+            return self._retry(job, f"unexpected error: {trace}", None)
+        return Outcome(job=job, done=True)
 
-    def _retry(self, stream: str, entry_id: str, job: Job, error: str, wait: float | None = None) -> None:
+    def _retry(self, job: Job, error: str, wait: float | None) -> Outcome:
         if job.attempt + 1 >= self.policy.max_attempts:
-            self._give_up(stream, entry_id, job, error)
-            return
+            return self._dead(job, error)
         delay = wait if wait is not None else backoff_seconds(
             job.attempt, base=self.policy.base_seconds, cap=self.policy.cap_seconds
         )
         logger.warning(messages.JOB_RETRY, job.id, job.kind, job.attempt + 1, delay, error)
-        self.queue.park(stream, entry_id, job.retried(error), due=self.clock.now() + delay, at_head=True)
+        return Outcome(job=job.retried(error), delay=delay)
 
-    def _give_up(self, stream: str, entry_id: str, job: Job, error: str) -> None:
+    def _dead(self, job: Job, error: str) -> Outcome:
         logger.error(messages.JOB_DEAD, job.id, job.kind, job.attempt + 1, error)
         if self.on_give_up is not None:
             try:
                 self.on_give_up(job, error)
-            except Exception:  # the dead letter below is the record that matters
+            except Exception:  # the dead letter is the record that matters
                 logger.exception("job %s: could not report the failure", job.id)
-        self.queue.bury(stream, entry_id, job, error)
+        return Outcome(job=job, dead_error=error)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happens to a job after a run: done, dead (with its error), or again after `delay` seconds."""
+
+    job: Job
+    done: bool = False
+    dead_error: str | None = None
+    delay: float = 0.0

@@ -3,8 +3,8 @@
 Layout: P partition streams (`wa:jobs:<p>`), one consumer group. A chat always hashes to the
 same partition and a partition is consumed by one leaseholder at a time, so a chat's jobs run
 in order. A job that fails and will be retried is *parked* with the rest of its chat behind it
-(`wa:parked:<chat>`), and its chat is scheduled in `wa:delayed`; when due, the parked jobs go
-back to the stream in order. Other chats are never held up by it.
+(`wa:parked:<chat>`), and its chat is scheduled in `wa:delayed`; when due, the leaseholder runs
+the parked jobs from that list, in order. Other chats are never held up by it.
 """
 
 from __future__ import annotations
@@ -42,18 +42,6 @@ end
 return added
 """
 
-# KEYS: delayed zset, parked list, stream. ARGV: chat. Moves the parked jobs back, in order.
-_RELEASE_PARKED = """
-if redis.call("ZREM", KEYS[1], ARGV[1]) == 0 then return 0 end
-local jobs = redis.call("LRANGE", KEYS[2], 0, -1)
-for _, job in ipairs(jobs) do
-  redis.call("XADD", KEYS[3], "*", "job", job)
-end
-redis.call("DEL", KEYS[2])
-return #jobs
-"""
-
-
 class JobQueue:
     def __init__(self, store: Store, *, partitions: int, dedupe_ttl_seconds: int, clock: Clock) -> None:
         self.store = store
@@ -61,7 +49,6 @@ class JobQueue:
         self.dedupe_ttl_seconds = dedupe_ttl_seconds
         self.clock = clock
         self._enqueue_once = store.register_script(_ENQUEUE_ONCE)
-        self._release_parked = store.register_script(_RELEASE_PARKED)
 
     def partition_of(self, chat: str) -> int:
         return zlib.crc32(chat.encode()) % self.partitions
@@ -95,13 +82,11 @@ class JobQueue:
 
     # --- consumers -------------------------------------------------------------------
 
-    def park(self, stream: str, entry_id: str, job: Job, *, due: float | None, at_head: bool) -> None:
-        """Hold `job` for its chat (at the head when it is the one that failed) and ack its entry."""
+    def park(self, stream: str, entry_id: str, job: Job, *, due: float | None) -> None:
+        """Move a stream entry to the end of its chat's parked list (scheduling the chat when `due` is
+        given), and ack it, in one step."""
         pipe = self.store.pipeline(transaction=True)
-        if at_head:
-            pipe.lpush(keys.parked(job.chat), job.to_json())
-        else:
-            pipe.rpush(keys.parked(job.chat), job.to_json())
+        pipe.rpush(keys.parked(job.chat), job.to_json())
         if due is not None:
             pipe.zadd(keys.DELAYED, {job.chat: due})
         pipe.xack(stream, keys.CONSUMER_GROUP, entry_id)
@@ -119,22 +104,45 @@ class JobQueue:
 
     def bury(self, stream: str, entry_id: str, job: Job, error: str) -> None:
         """Move a job that will not succeed to the dead letters, and ack it, in one step."""
-        record = json.dumps({"job": json.loads(job.to_json()), "error": error, "failed_at": self.clock.now()})
         pipe = self.store.pipeline(transaction=True)
-        pipe.lpush(keys.DEAD_LETTERS, record)
+        pipe.lpush(keys.DEAD_LETTERS, self._dead_record(job, error))
         pipe.xack(stream, keys.CONSUMER_GROUP, entry_id)
         pipe.xdel(stream, entry_id)
         pipe.execute()
 
-    def release_due(self, limit: int = 50) -> int:
-        """Put the parked jobs of every chat whose retry time has come back on their stream."""
+    def _dead_record(self, job: Job, error: str) -> str:
+        return json.dumps({"job": json.loads(job.to_json()), "error": error, "failed_at": self.clock.now()})
+
+    # --- parked chats: drained in place by their partition's leaseholder ---------------
+
+    def due_chats(self, partitions: set[int], limit: int = 500) -> list[str]:
+        """Chats of these partitions whose parked jobs may run now."""
         due = self.store.zrangebyscore(keys.DELAYED, "-inf", self.clock.now(), start=0, num=limit)
-        moved = 0
-        for chat in due:
-            moved += int(
-                self._release_parked(keys=[keys.DELAYED, keys.parked(chat), self.stream_of(chat)], args=[chat])
-            )
-        return moved
+        return [chat for chat in due if self.partition_of(chat) in partitions]
+
+    def parked_head(self, chat: str) -> Job | None:
+        raw = self.store.lindex(keys.parked(chat), 0)
+        return Job.from_json(raw) if raw else None
+
+    def pop_parked(self, chat: str, dead_error: str | None = None, job: Job | None = None) -> bool:
+        """Drop the head (done, or dead-lettered with `dead_error`). True when the chat has more waiting;
+        when it has none, the chat is unscheduled, so its new messages flow through the stream again."""
+        pipe = self.store.pipeline(transaction=True)
+        pipe.lpop(keys.parked(chat))
+        if dead_error is not None and job is not None:
+            pipe.lpush(keys.DEAD_LETTERS, self._dead_record(job, dead_error))
+        pipe.llen(keys.parked(chat))
+        remaining = int(pipe.execute()[-1])
+        if remaining == 0:
+            self.store.zrem(keys.DELAYED, chat)
+        return remaining > 0
+
+    def reschedule_parked(self, chat: str, head: Job, due: float) -> None:
+        """The head failed again (or must wait): keep it first, with its new attempt count, until `due`."""
+        pipe = self.store.pipeline(transaction=True)
+        pipe.lset(keys.parked(chat), 0, head.to_json())
+        pipe.zadd(keys.DELAYED, {chat: due})
+        pipe.execute()
 
     # --- dead letters ----------------------------------------------------------------
 

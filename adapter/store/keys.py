@@ -103,6 +103,11 @@ def posting(phone_number_id: str, wamid_value: str) -> str:
     return f"{PREFIX}posting:{phone_number_id}:{wamid_value}"
 
 
+def rate(scope: str) -> str:
+    """Token bucket of outbound sends: "<phone_number_id>" or "<phone_number_id>:<customer>"."""
+    return f"{PREFIX}rate:{scope}"
+
+
 # --- window and consent ---
 def optout(phone_number_id: str, customer: str) -> str:
     """Present while the customer has opted out of marketing messages (no expiry: consent is durable)."""

@@ -138,13 +138,26 @@ class Mappings:
     def is_sending(self, part_key: str) -> bool:
         return bool(self.store.exists(keys.sending(part_key)))
 
-    def begin_posting(self, phone_number_id: str, wamid: str, conversation_id: int) -> int | None:
-        """Mark an inbound message as being posted; returns the conversation of an earlier attempt, if any."""
+    def begin_posting(
+        self, phone_number_id: str, wamid: str, conversation_id: int, now: float
+    ) -> tuple[int, float] | None:
+        """Mark an inbound message as being posted. Returns (conversation, when it began) of an earlier
+        attempt whose outcome is unknown, if there is one."""
         key = keys.posting(phone_number_id, wamid)
-        if self.store.set(key, conversation_id, nx=True, ex=keys.MAPPING_TTL_SECONDS):
+        if self.store.set(key, f"{conversation_id}:{now!r}", nx=True, ex=keys.MAPPING_TTL_SECONDS):
             return None
         value = self.store.get(key)
-        return int(value) if value else None
+        if not value:
+            return None
+        conversation, _, began = str(value).partition(":")
+        return int(conversation), float(began or 0)
+
+    def restart_posting(self, phone_number_id: str, wamid: str, conversation_id: int, now: float) -> None:
+        self.store.set(keys.posting(phone_number_id, wamid), f"{conversation_id}:{now!r}", ex=keys.MAPPING_TTL_SECONDS)
+
+    def abandon_posting(self, phone_number_id: str, wamid: str) -> None:
+        """The helpdesk answered with an error: the message was not created."""
+        self.store.delete(keys.posting(phone_number_id, wamid))
 
     def first_wamid(self, phone_number_id: str, message_id: int) -> str | None:
         """The wamid of an outbound message's first part (to quote it on WhatsApp)."""
