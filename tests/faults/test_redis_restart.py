@@ -10,8 +10,18 @@ from collections import Counter
 import redis
 import requests
 
-from tests.conftest import APP_SECRET, GRAPH_TOKEN, HELPDESK_TOKEN, INBOX_SECRET, PNID, WABA
-from tests.conftest import RunningAdapter, make_channel, make_settings, wait_for
+from tests.conftest import (
+    APP_SECRET,
+    GRAPH_TOKEN,
+    HELPDESK_TOKEN,
+    INBOX_SECRET,
+    PNID,
+    WABA,
+    RunningAdapter,
+    make_channel,
+    make_settings,
+    wait_for,
+)
 from tests.e2e.conftest import ACCOUNT
 from tests.faults.conftest import RestartableRedis
 from tests.simulators import meta_payloads as mp

@@ -11,8 +11,19 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from tests.conftest import APP_SECRET, GRAPH_TOKEN, HELPDESK_TOKEN, INBOX_SECRET, PNID, TEST_REDIS_URL, WABA
-from tests.conftest import RunningAdapter, make_channel, make_settings, wait_for
+from tests.conftest import (
+    APP_SECRET,
+    GRAPH_TOKEN,
+    HELPDESK_TOKEN,
+    INBOX_SECRET,
+    PNID,
+    TEST_REDIS_URL,
+    WABA,
+    RunningAdapter,
+    make_channel,
+    make_settings,
+    wait_for,
+)
 from tests.e2e.conftest import ACCOUNT
 from tests.faults.conftest import StatusPump, WorkerProcesses
 from tests.simulators import meta_payloads as mp
@@ -38,7 +49,8 @@ def flow(store: redis.Redis) -> Iterator[tuple[RunningAdapter, GraphSimulator, H
     web = RunningAdapter(make_settings(**settings), store, threads=0)  # the web only; workers are processes
     helpdesk.add_account(ACCOUNT)
     helpdesk.add_user(ACCOUNT, token=HELPDESK_TOKEN)
-    inbox = helpdesk.add_inbox(ACCOUNT, name="WA", webhook_url=f"{web.url}/webhooks/helpdesk/{PNID}", secret=INBOX_SECRET)
+    webhook_url = f"{web.url}/webhooks/helpdesk/{PNID}"
+    inbox = helpdesk.add_inbox(ACCOUNT, name="WA", webhook_url=webhook_url, secret=INBOX_SECRET)
     web.services.channels.save(make_channel(helpdesk_inbox_id=int(inbox["id"])))
     graph.webhook_url = f"{web.url}/webhooks/meta"
     workers = WorkerProcesses({**settings, "REDIS_URL": TEST_REDIS_URL, "META_APP_SECRET": APP_SECRET}, count=2)
@@ -68,7 +80,8 @@ def test_twenty_sigkills_during_200_messages_lose_and_duplicate_nothing(
         sent_wamids: list[str] = []
         for n in range(PER_CUSTOMER):
             for wa_id in CUSTOMERS:
-                payload = mp.inbound(PNID, wa_id=wa_id, name=f"C{wa_id}", message=mp.text(f"{wa_id} #{n}"), waba_id=WABA)
+                message = mp.text(f"{wa_id} #{n}")
+                payload = mp.inbound(PNID, wa_id=wa_id, name=f"C{wa_id}", message=message, waba_id=WABA)
                 sent_wamids.append(payload["entry"][0]["changes"][0]["value"]["messages"][0]["id"])
                 assert graph.post_webhook(payload).status_code == 200
         wait_for(lambda: len(helpdesk.conversations) == len(CUSTOMERS), timeout=120, message="every conversation")
