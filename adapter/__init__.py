@@ -19,7 +19,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     """The web app. Settings come from the environment unless given (tests pass their own)."""
     from adapter import cli, web
     from adapter.logs import configure_logging
-    from adapter.services import build_services
+    from adapter.services import build_services, refuse_plaintext_secrets
 
     if settings is None:
         settings = load_settings(os.environ)
@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     services = build_services(settings, store=store, clock=clock)
+    refuse_plaintext_secrets(services)
     app.extensions["adapter"] = services
     for missing, text in (
         (not settings.meta_app_secret, messages.NO_APP_SECRET),

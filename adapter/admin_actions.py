@@ -26,6 +26,8 @@ def describe(services: Services, channel: Channel) -> dict[str, Any]:
 
 def add_channel(services: Services, data: Any) -> Channel:
     channel = channel_from_input(data, now=services.clock.now())
+    if services.channels.box is None:
+        raise Conflict("set ENCRYPTION_KEY before connecting a number: access tokens are only stored encrypted")
     if services.channels.get(channel.phone_number_id) is not None:
         raise Conflict(f"channel {channel.phone_number_id} exists; update it instead")
     services.channels.save(channel)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from redis import RedisError
+
 from adapter.bridge.context import BridgeContext
 from adapter.bridge.optout import OptOuts
 from adapter.bridge.throttle import Limits, Throttle
 from adapter.bridge.window import WindowTracker
 from adapter.bridge.window_policy import WindowGate
 from adapter.clock import Clock, SystemClock
+from adapter.errors import ConfigurationError
 from adapter.helpdesk.client import HelpdeskClient
 from adapter.meta.client import GraphClient
 from adapter.queue.queue import JobQueue
@@ -18,6 +21,7 @@ from adapter.store.channels import ChannelRepository
 from adapter.store.connection import Store, connect
 from adapter.store.events import EventLog
 from adapter.store.mappings import Mappings
+from adapter.store.secrets import secret_box
 from adapter.templates.repository import TemplateRepository
 
 
@@ -62,6 +66,20 @@ class Services:
         )
 
 
+def refuse_plaintext_secrets(services: Services) -> None:
+    """Startup refuses to run with stored secrets and no key to read them."""
+    if services.settings.encryption_key:
+        return
+    try:
+        stored = services.channels.has_secrets()
+    except RedisError:
+        return  # cannot tell yet; every read of a sealed secret without a key fails loudly anyway
+    if stored:
+        raise ConfigurationError(
+            "Channels with access tokens are stored, but ENCRYPTION_KEY is not set: set the key they were saved with."
+        )
+
+
 def build_services(settings: Settings, *, store: Store | None = None, clock: Clock | None = None) -> Services:
     store = store if store is not None else connect(settings.redis_url)
     clock = clock or SystemClock()
@@ -76,7 +94,7 @@ def build_services(settings: Settings, *, store: Store | None = None, clock: Clo
         queue=JobQueue(
             store, partitions=settings.queue_partitions, dedupe_ttl_seconds=settings.dedupe_ttl_seconds, clock=clock
         ),
-        channels=ChannelRepository(store),
+        channels=ChannelRepository(store, secret_box(settings.encryption_key)),
         mappings=Mappings(store),
         window=window,
         events=EventLog(store, clock),

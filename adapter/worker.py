@@ -13,7 +13,7 @@ from adapter.handlers import build_handlers, report_give_up
 from adapter.logs import configure_logging
 from adapter.queue.consumer import Consumer, RetryPolicy
 from adapter.scheduler import start_scheduler
-from adapter.services import Services, build_services
+from adapter.services import Services, build_services, refuse_plaintext_secrets
 from adapter.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,12 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    services = build_services(settings)
+    try:
+        services = build_services(settings)
+        refuse_plaintext_secrets(services)
+    except ConfigurationError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -29,6 +29,7 @@ WABA = "102290129340398"
 GRAPH_TOKEN = "graph-token-1"
 HELPDESK_TOKEN = "helpdesk-token-1"
 INBOX_SECRET = "inbox-secret-1"
+ENCRYPTION_KEY = "kN8hM6bqk3z2Qm8k5Ck3Yq1aB0cD9eF8gH7iJ6kL5mA="
 
 
 @pytest.fixture
@@ -55,6 +56,7 @@ def make_settings(**overrides: str) -> Settings:
         "JOB_MAX_ATTEMPTS": "4",
         "HTTP_TIMEOUT_SECONDS": "5",
         "UNKNOWN_OUTCOME_WAIT_SECONDS": "1",
+        "ENCRYPTION_KEY": ENCRYPTION_KEY,
         "LOG_FORMAT": "text",
     }
     environ.update(overrides)

@@ -6,8 +6,11 @@ import dataclasses
 import json
 from typing import Any
 
+from adapter.errors import ConfigurationError
 from adapter.store import keys
 from adapter.store.connection import Store
+from adapter.store.secrets import PREFIX as SEALED
+from adapter.store.secrets import SecretBox
 
 SECRET_FIELDS = ("graph_access_token", "helpdesk_api_token", "helpdesk_webhook_secret")
 
@@ -65,31 +68,57 @@ class Channel:
 
 
 class ChannelRepository:
-    def __init__(self, store: Store) -> None:
+    """Channels in Redis hashes, their secrets sealed with the SecretBox (required to store any)."""
+
+    def __init__(self, store: Store, box: SecretBox | None = None) -> None:
         self.store = store
+        self.box = box
 
     def save(self, channel: Channel) -> None:
+        if self.box is None:
+            raise ConfigurationError(
+                "set ENCRYPTION_KEY before connecting a number: access tokens are only stored encrypted"
+            )
+        data = channel.to_hash()
+        for name in SECRET_FIELDS:
+            data[name] = self.box.seal(data[name])
         pipe = self.store.pipeline(transaction=True)
         pipe.delete(keys.channel(channel.phone_number_id))
-        pipe.hset(keys.channel(channel.phone_number_id), mapping=channel.to_hash())
+        pipe.hset(keys.channel(channel.phone_number_id), mapping=data)
         pipe.sadd(keys.CHANNELS, channel.phone_number_id)
         pipe.execute()
 
     def get(self, phone_number_id: str) -> Channel | None:
         data = self.store.hgetall(keys.channel(phone_number_id))
-        return Channel.from_hash(data) if data else None
+        return self._load(data) if data else None
+
+    def _load(self, data: dict[str, str]) -> Channel:
+        for name in SECRET_FIELDS:
+            data[name] = self._open(data.get(name, ""))
+        return Channel.from_hash(data)
+
+    def _open(self, stored: str) -> str:
+        if self.box is None:
+            if stored.startswith(SEALED):
+                raise ConfigurationError("stored secrets are encrypted: set ENCRYPTION_KEY")
+            return stored
+        return self.box.open(stored)
+
+    def has_secrets(self) -> bool:
+        """Whether any channel (and so any token) is stored: then ENCRYPTION_KEY is required."""
+        return bool(self.store.scard(keys.CHANNELS))
 
     def webhook_secret(self, phone_number_id: str) -> str | None:
         """Only the inbox secret, for verifying helpdesk webhooks in one cheap read."""
         value = self.store.hget(keys.channel(phone_number_id), "helpdesk_webhook_secret")
-        return str(value) if value is not None else None
+        return self._open(str(value)) if value is not None else None
 
     def all(self) -> list[Channel]:
         ids = sorted(self.store.smembers(keys.CHANNELS))
         pipe = self.store.pipeline(transaction=False)
         for phone_number_id in ids:
             pipe.hgetall(keys.channel(phone_number_id))
-        return [Channel.from_hash(data) for data in pipe.execute() if data]
+        return [self._load(data) for data in pipe.execute() if data]
 
     def remove(self, phone_number_id: str) -> bool:
         pipe = self.store.pipeline(transaction=True)

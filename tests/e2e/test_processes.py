@@ -17,6 +17,7 @@ import requests
 from tests.conftest import (
     ADMIN_TOKEN,
     APP_SECRET,
+    ENCRYPTION_KEY,
     GRAPH_TOKEN,
     HELPDESK_TOKEN,
     INBOX_SECRET,
@@ -83,7 +84,7 @@ def processes(store: redis.Redis) -> Iterator[tuple[str, GraphSimulator, Helpdes
     env = {
         "PORT": str(port), "REDIS_URL": TEST_REDIS_URL, "META_APP_SECRET": APP_SECRET, "ADMIN_TOKEN": ADMIN_TOKEN,
         "GRAPH_API_BASE_URL": graph.base_url, "HELPDESK_BASE_URL": helpdesk.base_url, "WEB_CONCURRENCY": "2",
-        "WORKER_THREADS": "2", "QUEUE_PARTITIONS": "4", "LOG_LEVEL": "WARNING",
+        "WORKER_THREADS": "2", "QUEUE_PARTITIONS": "4", "LOG_LEVEL": "WARNING", "ENCRYPTION_KEY": ENCRYPTION_KEY,
     }
     started = [
         spawn([sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "wsgi:app"], env),

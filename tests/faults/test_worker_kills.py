@@ -13,6 +13,7 @@ import redis
 
 from tests.conftest import (
     APP_SECRET,
+    ENCRYPTION_KEY,
     GRAPH_TOKEN,
     HELPDESK_TOKEN,
     INBOX_SECRET,
@@ -53,7 +54,8 @@ def flow(store: redis.Redis) -> Iterator[tuple[RunningAdapter, GraphSimulator, H
     inbox = helpdesk.add_inbox(ACCOUNT, name="WA", webhook_url=webhook_url, secret=INBOX_SECRET)
     web.services.channels.save(make_channel(helpdesk_inbox_id=int(inbox["id"])))
     graph.webhook_url = f"{web.url}/webhooks/meta"
-    workers = WorkerProcesses({**settings, "REDIS_URL": TEST_REDIS_URL, "META_APP_SECRET": APP_SECRET}, count=2)
+    env = {**settings, "REDIS_URL": TEST_REDIS_URL, "META_APP_SECRET": APP_SECRET, "ENCRYPTION_KEY": ENCRYPTION_KEY}
+    workers = WorkerProcesses(env, count=2)
     yield web, graph, helpdesk, workers
     workers.stop()
     web.close()
