@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import ipaddress
+import socket
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from urllib.parse import urljoin, urlparse
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -45,3 +48,43 @@ def read_limited(response: requests.Response, max_bytes: int, service: str) -> b
             raise ExternalApiError(f"{service} file is larger than the {max_bytes} byte limit", retryable=False)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+MAX_REDIRECTS = 5
+
+
+def get_following_allowed_redirects(
+    session: requests.Session,
+    url: str,
+    *,
+    allowed: Callable[[str], bool],
+    timeout: float,
+    headers: dict[str, str] | None = None,
+) -> requests.Response:
+    """GET `url`, following redirects only to hosts `allowed` approves (no SSRF through a redirect).
+
+    Raises ExternalApiError (not retryable) for a host that is not allowed. The response streams.
+    """
+    for _ in range(MAX_REDIRECTS + 1):
+        host = urlparse(url).hostname or ""
+        if urlparse(url).scheme not in ("http", "https") or not allowed(host):
+            raise ExternalApiError(f"download refused: {host or 'that address'} is not an allowed media host",
+                                   retryable=False)
+        response = session.get(url, headers=headers, timeout=timeout, stream=True, allow_redirects=False)
+        if response.status_code not in (301, 302, 303, 307, 308):
+            return response
+        location = response.headers.get("Location", "")
+        response.close()
+        url = urljoin(url, location)
+        headers = None  # never forward credentials to where a redirect points
+    raise ExternalApiError("download refused: too many redirects", retryable=False)
+
+
+def is_public_host(host: str) -> bool:
+    """True when every address the host resolves to is a public one (not loopback, private, link-local…)."""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
+    return bool(addresses) and all(address.is_global for address in addresses)

@@ -13,7 +13,13 @@ from urllib.parse import urlparse
 import requests
 
 from adapter.errors import HelpdeskApiError
-from adapter.http_session import network_errors, pooled_session, read_limited
+from adapter.http_session import (
+    get_following_allowed_redirects,
+    is_public_host,
+    network_errors,
+    pooled_session,
+    read_limited,
+)
 
 
 @dataclass(frozen=True)
@@ -139,11 +145,16 @@ class HelpdeskClient:
     # --- attachments -----------------------------------------------------------------
 
     def download_attachment(self, url: str) -> tuple[bytes, str]:
-        """GET an attachment's data_url (a signed redirect): only from the helpdesk's own host."""
+        """GET an attachment's data_url: it must be on the helpdesk's own host; its redirect (to the file's
+        storage) may only lead to the helpdesk or to a public address."""
         if urlparse(url).netloc != urlparse(self.base_url).netloc:
             raise HelpdeskApiError(http_status=400, message="attachment URL is not on the helpdesk's host")
+        helpdesk_host = urlparse(self.base_url).hostname or ""
         with network_errors("helpdesk"):
-            response = self.session.get(url, timeout=self.timeout, stream=True, allow_redirects=True)
+            response = get_following_allowed_redirects(
+                self.session, url, timeout=self.timeout,
+                allowed=lambda host: host == helpdesk_host or is_public_host(host),
+            )
             if response.status_code != 200:
                 raise HelpdeskApiError(http_status=response.status_code, message="attachment download failed")
             content = read_limited(response, self.media_max_bytes, "helpdesk attachment")

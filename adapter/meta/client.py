@@ -5,14 +5,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlparse
 
 import requests
 
 from adapter.errors import GraphApiError
-from adapter.http_session import network_errors, pooled_session, read_limited
+from adapter.http_session import get_following_allowed_redirects, network_errors, pooled_session, read_limited
 from adapter.meta import error_codes
 
 logger = logging.getLogger(__name__)
+
+# Where Meta serves media from (lookaside.fbsbx.com and its CDNs).
+META_MEDIA_DOMAINS = (".fbsbx.com", ".facebook.com", ".fbcdn.net", ".whatsapp.net")
 
 
 @dataclass(frozen=True)
@@ -56,14 +60,20 @@ class GraphClient:
         )
 
     def download_media(self, url: str, token: str) -> bytes:
-        """GET <media url> with the bearer token (Media: download)."""
+        """GET <media url> with the bearer token (Media: download); only from Meta's media hosts."""
         with network_errors("Graph media"):
-            response = self.session.get(
-                url, headers={"Authorization": f"Bearer {token}"}, timeout=self.timeout, stream=True
+            response = get_following_allowed_redirects(
+                self.session, url, allowed=self.is_media_host, timeout=self.timeout,
+                headers={"Authorization": f"Bearer {token}"},
             )
             if response.status_code != 200:
                 raise _graph_error(response)
             return read_limited(response, self.media_max_bytes, "WhatsApp media")
+
+    def is_media_host(self, host: str) -> bool:
+        """Meta's media and CDN hosts, or the configured Graph host itself (a simulator in a sandbox)."""
+        host = host.lower()
+        return host == (urlparse(self.base_url).hostname or "") or host.endswith(META_MEDIA_DOMAINS)
 
     def upload_media(self, phone_number_id: str, token: str, content: bytes, mime_type: str, filename: str) -> str:
         """POST /{phone-number-id}/media (Media: upload). Returns the media id."""

@@ -73,14 +73,15 @@ def test_network_failure_is_a_retryable_network_error_without_the_url(graph: Gra
 
 @responses.activate
 def test_media_is_two_authenticated_gets_and_the_size_limit_holds(graph: GraphClient) -> None:
-    responses.get(f"{GRAPH}/m1", json={"url": "https://lookaside.test/m1", "mime_type": "image/jpeg", "file_size": 5})
-    responses.get("https://lookaside.test/m1", body=b"12345")
+    media = {"url": "https://lookaside.fbsbx.com/m1", "mime_type": "image/jpeg", "file_size": 5}
+    responses.get(f"{GRAPH}/m1", json=media)
+    responses.get("https://lookaside.fbsbx.com/m1", body=b"12345")
     info = graph.get_media_url("m1", "tok")
     assert graph.download_media(info.url, "tok") == b"12345"
     assert responses.calls[1].request.headers["Authorization"] == "Bearer tok"
-    responses.get("https://lookaside.test/big", body=b"x" * 11)
+    responses.get("https://lookaside.fbsbx.com/big", body=b"x" * 11)
     with pytest.raises(Exception, match="limit"):
-        graph.download_media("https://lookaside.test/big", "tok")
+        graph.download_media("https://lookaside.fbsbx.com/big", "tok")
 
 
 @responses.activate
@@ -111,3 +112,24 @@ def test_helpdesk_errors_are_retryable_only_for_429_and_5xx(helpdesk: HelpdeskCl
 def test_attachments_are_only_downloaded_from_the_helpdesk_host(helpdesk: HelpdeskClient) -> None:
     with pytest.raises(HelpdeskApiError, match="not on the helpdesk"):
         helpdesk.download_attachment("http://169.254.169.254/latest/meta-data")
+
+
+@responses.activate
+def test_media_downloads_only_from_meta_hosts_even_through_redirects(graph: GraphClient) -> None:
+    with pytest.raises(Exception, match="not an allowed media host"):
+        graph.download_media("http://169.254.169.254/latest/meta-data", "tok")
+    responses.get("https://lookaside.fbsbx.com/m1", status=302, headers={"Location": "http://10.0.0.5/admin"})
+    with pytest.raises(Exception, match="not an allowed media host"):
+        graph.download_media("https://lookaside.fbsbx.com/m1", "tok")
+    responses.get("https://lookaside.fbsbx.com/m2", status=302, headers={"Location": "https://scontent.fbcdn.net/x"})
+    responses.get("https://scontent.fbcdn.net/x", body=b"ok")
+    assert graph.download_media("https://lookaside.fbsbx.com/m2", "tok") == b"ok"
+    assert "Authorization" not in responses.calls[-1].request.headers  # the token is not forwarded
+
+
+@responses.activate
+def test_attachment_redirects_may_not_lead_to_private_addresses(helpdesk: HelpdeskClient) -> None:
+    responses.get(f"{HELPDESK}/rails/active_storage/blobs/redirect/1/a.jpg", status=302,
+                  headers={"Location": "http://127.0.0.1:6379/"})
+    with pytest.raises(Exception, match="not an allowed media host"):
+        helpdesk.download_attachment(f"{HELPDESK}/rails/active_storage/blobs/redirect/1/a.jpg")
