@@ -53,6 +53,11 @@ class Conflict(RequestError):
     code = "conflict"
 
 
+class TooManyRequests(RequestError):
+    http_status = 429
+    code = "too_many_requests"
+
+
 class StoreUnavailable(RequestError):
     """Redis cannot be reached: answer 503 so the sender retries, never 200."""
 

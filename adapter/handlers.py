@@ -13,7 +13,7 @@ from adapter.bridge.outbound import fail_message, post_private_note, send_agent_
 from adapter.bridge.statuses import apply_status
 from adapter.bridge.window_policy import utc
 from adapter.helpdesk.events import AgentReply
-from adapter.helpdesk.ingest import CONVERSATION_JOB, REPLY_JOB
+from adapter.helpdesk.ingest import CONVERSATION_JOB, REPLY_JOB, RETRY_JOB
 from adapter.meta import ingest
 from adapter.meta.events import InboundMessage, MessageStatus
 from adapter.queue.consumer import GiveUpHook, Handler
@@ -80,6 +80,15 @@ def build_handlers(services: Services) -> Mapping[str, Handler]:
             return
         send_agent_reply(ctx, channel, AgentReply.from_event(job.payload["message"]))
 
+    def retry_requested(job: Job) -> None:
+        channel = channel_for(job)
+        reply = AgentReply.from_event(job.payload["message"])
+        if channel is None or not services.mappings.claim_retry(channel.phone_number_id, reply.message_id):
+            return
+        services.mappings.reset_unsent_parts(channel.phone_number_id, reply.message_id)
+        logger.info("helpdesk message %s: Retry pressed, sending again", reply.message_id)
+        send_agent_reply(ctx, channel, reply)
+
     def conversation_changed(job: Job) -> None:
         if job.payload.get("status") == "resolved":
             # The next message from this customer starts a new conversation, as agents expect.
@@ -123,6 +132,7 @@ def build_handlers(services: Services) -> Mapping[str, Handler]:
         ingest.VALUE_ERRORS_JOB: value_errors,
         ingest.EVENT_JOB: management_event,
         REPLY_JOB: agent_reply,
+        RETRY_JOB: retry_requested,
         CONVERSATION_JOB: conversation_changed,
         jobs.TEMPLATES_SYNC_JOB: templates_sync,
         jobs.INBOX_SETTINGS_JOB: inbox_settings,

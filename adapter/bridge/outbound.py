@@ -177,6 +177,7 @@ def refuse(ctx: BridgeContext, channel: Channel, reply: AgentReply, decision: Ga
 def fail_message(ctx: BridgeContext, channel: Channel, reply: AgentReply, reason: str) -> None:
     """Mark the helpdesk message failed, with the reason agents see in its tooltip."""
     logger.warning("helpdesk message %s failed: %s", reply.message_id, reason)
+    ctx.mappings.mark_failed_by_us(channel.phone_number_id, reply.message_id)
     ctx.helpdesk.update_message_status(
         channel.helpdesk_account_id, channel.helpdesk_api_token, reply.conversation_id, reply.message_id,
         "failed", reason,

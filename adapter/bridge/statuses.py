@@ -48,6 +48,8 @@ def apply_status(ctx: BridgeContext, channel: Channel, status: MessageStatus) ->
         if handle_window_closed(ctx, channel, ref.message_id):
             return
     error = explain_failure(status.errors) if name == "failed" else None
+    if name == "failed":
+        ctx.mappings.mark_failed_by_us(pnid, ref.message_id)
     ctx.helpdesk.update_message_status(
         channel.helpdesk_account_id, channel.helpdesk_api_token, ref.conversation_id, ref.message_id, name, error
     )

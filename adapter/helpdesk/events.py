@@ -83,6 +83,22 @@ class AgentReply:
         return cls(**{**data, "attachments": attachments})
 
 
+def is_retry_request(data: dict[str, Any]) -> bool:
+    """The helpdesk's Retry button on a failed outgoing message: it comes back as message_updated with its
+    `external_error` cleared (chatwoot.md §2.6). Our own status updates keep or never had that error, and
+    only messages we marked failed qualify (checked against the store)."""
+    conversation = data.get("conversation") or {}
+    attributes = data.get("content_attributes") or {}
+    return (
+        data.get("event") == "message_updated"
+        and data.get("message_type") in SENDABLE_MESSAGE_TYPES
+        and not data.get("private")
+        and not data.get("source_id")
+        and not attributes.get("external_error")
+        and bool((conversation.get("contact_inbox") or {}).get("source_id"))
+    )
+
+
 def is_sendable(data: dict[str, Any]) -> bool:
     """Only new public outgoing messages go to WhatsApp; everything we wrote ourselves comes back with a
     source_id or as incoming, and is ignored (chatwoot.md §1.6)."""

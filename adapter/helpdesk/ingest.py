@@ -8,12 +8,13 @@ from typing import Any
 from marshmallow import ValidationError
 
 from adapter.errors import BadRequest
-from adapter.helpdesk.events import is_sendable
+from adapter.helpdesk.events import is_retry_request, is_sendable
 from adapter.helpdesk.schemas import CONVERSATION_EVENT, MESSAGE_EVENT, WEBHOOK
 from adapter.queue.jobs import Job
 from adapter.store import keys
 
 REPLY_JOB = "helpdesk.reply"
+RETRY_JOB = "helpdesk.retry"
 CONVERSATION_JOB = "helpdesk.conversation"
 
 
@@ -21,6 +22,7 @@ CONVERSATION_JOB = "helpdesk.conversation"
 class Routed:
     jobs: list[tuple[str | None, Job]]
     ignored: str | None = None  # why nothing was enqueued
+    needs_failure_mark: int | None = None  # enqueue only if we marked this message failed (Retry button)
 
 
 def _load(schema: Any, payload: dict[str, Any], what: str) -> dict[str, Any]:
@@ -41,6 +43,13 @@ def jobs_from_event(phone_number_id: str, payload: Any) -> Routed:
         customer = data["conversation"]["contact_inbox"]["source_id"]
         job = Job(REPLY_JOB, f"{phone_number_id}:{customer}", {"phone_number_id": phone_number_id, "message": data})
         return Routed([(keys.dedupe("helpdesk.msg", f"{phone_number_id}:{data['id']}"), job)])
+    if event == "message_updated":
+        data = _load(MESSAGE_EVENT, payload, "message_updated")
+        if not is_retry_request(data):
+            return Routed([], "an update that needs no action")
+        customer = data["conversation"]["contact_inbox"]["source_id"]
+        job = Job(RETRY_JOB, f"{phone_number_id}:{customer}", {"phone_number_id": phone_number_id, "message": data})
+        return Routed([(None, job)], needs_failure_mark=int(data["id"]))
     if event == "conversation_status_changed":
         data = _load(CONVERSATION_EVENT, payload, "conversation_status_changed")
         customer = (data.get("contact_inbox") or {}).get("source_id")

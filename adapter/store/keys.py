@@ -108,6 +108,21 @@ def rate(scope: str) -> str:
     return f"{PREFIX}rate:{scope}"
 
 
+def failed_by_us(phone_number_id: str, message_id: int | str) -> str:
+    """We marked this helpdesk message failed: the helpdesk's Retry button (a message_updated without
+    its external_error) then means "send it again"."""
+    return f"{PREFIX}failed:{phone_number_id}:{message_id}"
+
+
+def delivery(delivery_id: str) -> str:
+    """A helpdesk webhook delivery id already seen (replay protection)."""
+    return f"{PREFIX}delivery:{delivery_id}"
+
+
+def auth_failures(client: str) -> str:
+    return f"{PREFIX}authfail:{client}"
+
+
 # --- window and consent ---
 def optout(phone_number_id: str, customer: str) -> str:
     """Present while the customer has opted out of marketing messages (no expiry: consent is durable)."""

@@ -11,6 +11,7 @@ from adapter.store import keys
 from adapter.store.connection import Store
 
 CONVERSATION_TTL_SECONDS = 30 * 24 * 3600
+RETRY_BUTTON_SECONDS = 2 * 24 * 3600  # the helpdesk offers Retry on a failed message for a day
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,31 @@ class Mappings:
             return False
         self.store.hset(key, mapping={"parts": 1, "part:0": 0})
         return True
+
+    def mark_failed_by_us(self, phone_number_id: str, message_id: int) -> None:
+        self.store.set(keys.failed_by_us(phone_number_id, message_id), 1, ex=RETRY_BUTTON_SECONDS)
+
+    def was_failed_by_us(self, phone_number_id: str, message_id: int) -> bool:
+        return bool(self.store.exists(keys.failed_by_us(phone_number_id, message_id)))
+
+    def claim_retry(self, phone_number_id: str, message_id: int) -> bool:
+        """Take the failure mark (once): True when this retry request is the one to act on."""
+        return bool(self.store.delete(keys.failed_by_us(phone_number_id, message_id)))
+
+    def reset_unsent_parts(self, phone_number_id: str, message_id: int) -> None:
+        """Before a resend: forget the parts that failed or never went, keep those Meta accepted."""
+        key = keys.helpdesk_message(phone_number_id, message_id)
+        current = self.store.hgetall(key)
+        parts = int(current.get("parts", 0))
+        pipe = self.store.pipeline(transaction=True)
+        for part in range(max(parts, 1) + 50):  # a message never has more parts than that
+            if int(current.get(f"part:{part}", 0)) == FAILED_RANK or f"part:{part}" not in current:
+                part_key = f"{phone_number_id}:{message_id}:{part}"
+                pipe.delete(keys.sent_part(phone_number_id, message_id, part), keys.sending(part_key),
+                            keys.callback(part_key))
+                pipe.hdel(key, f"part:{part}")
+        pipe.hdel(key, "reported", "rerouted")
+        pipe.execute()
 
     def mark_reported(self, phone_number_id: str, message_id: int, rank: int) -> None:
         self.store.hset(keys.helpdesk_message(phone_number_id, message_id), "reported", rank)

@@ -7,12 +7,15 @@ import hmac
 from flask import Blueprint, Response, jsonify, request
 
 from adapter import admin_actions
-from adapter.errors import BadRequest, Forbidden, Unauthorized
+from adapter.errors import BadRequest, Forbidden, TooManyRequests, Unauthorized
+from adapter.store import keys
 from adapter.web.common import json_body, services
 
 blueprint = Blueprint("admin_api", __name__, url_prefix="/admin/api")
 
 RECENT_SOURCES = ("meta", "meta_events", "meta_errors")
+MAX_FAILED_LOGINS = 10  # per client address and window: guessing the token is slowed to a crawl
+FAILED_LOGIN_WINDOW_SECONDS = 300
 
 
 @blueprint.before_request
@@ -20,8 +23,15 @@ def require_admin_token() -> None:
     expected = services().settings.admin_token
     if not expected:
         raise Forbidden("the admin API is disabled: set ADMIN_TOKEN")
+    store, client = services().store, keys.auth_failures(request.remote_addr or "unknown")
+    if int(store.get(client) or 0) >= MAX_FAILED_LOGINS:
+        raise TooManyRequests(f"too many failed attempts; try again in {int(store.ttl(client))} s")
     given = request.headers.get("Authorization", "")
     if not given.startswith("Bearer ") or not hmac.compare_digest(given[7:].encode(), expected.encode()):
+        pipe = store.pipeline(transaction=True)
+        pipe.incr(client)
+        pipe.expire(client, FAILED_LOGIN_WINDOW_SECONDS)
+        pipe.execute()
         raise Unauthorized("send Authorization: Bearer <ADMIN_TOKEN>")
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from adapter.errors import NotFound, Unauthorized
+from adapter.errors import Conflict, NotFound, Unauthorized
 from adapter.helpdesk import signature
 from adapter.helpdesk.ingest import jobs_from_event
+from adapter.store import keys
 from adapter.web.common import json_body, services
 
 blueprint = Blueprint("helpdesk_webhook", __name__)
@@ -33,7 +34,15 @@ def receive_event(phone_number_id: str) -> tuple[Response, int]:
     )
     if refusal:
         raise Unauthorized(refusal)
+    delivery = request.headers.get(signature.DELIVERY_HEADER)
+    replay_window = 2 * svc.settings.helpdesk_webhook_max_age_seconds
+    if delivery and not svc.store.set(keys.delivery(delivery), 1, nx=True, ex=replay_window):
+        raise Conflict("this delivery was received already (replayed)")
     routed = jobs_from_event(phone_number_id, json_body(body))
+    if routed.needs_failure_mark is not None and not svc.mappings.was_failed_by_us(
+        phone_number_id, routed.needs_failure_mark
+    ):
+        return jsonify({"ignored": "an update that needs no action"}), 200
     if not routed.jobs:
         return jsonify({"ignored": routed.ignored}), 200
     return jsonify({"enqueued": svc.queue.enqueue_once(routed.jobs)}), 200

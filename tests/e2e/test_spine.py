@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from tests.conftest import PNID, WABA, wait_for
@@ -204,3 +205,33 @@ def test_inbound_waits_while_the_helpdesk_is_down_and_arrives_in_order(world: Wo
     world.helpdesk.set_down(False)
     messages = helpdesk_messages(world, 3)
     assert [m["content"] for m in messages] == ["message 0", "message 1", "message 2"]
+
+
+def test_the_helpdesk_retry_button_really_resends_a_failed_reply(world: World) -> None:
+    inbound(world, mp.text("hi"))
+    conversation = world.only_conversation_id() if helpdesk_messages(world, 1) else 0
+    world.graph.fail_next(1, http_status=400, code=131026, title="Message undeliverable")
+    message, _ = world.helpdesk.agent_reply(ACCOUNT, conversation, "second try works")
+
+    def status() -> str:
+        rows = world.helpdesk.messages_in(ACCOUNT, conversation)
+        return str(next(m for m in rows if m["id"] == message["id"])["status"])
+
+    wait_for(lambda: status() == "failed", message="failed first")
+    # Retry in the helpdesk: the message is set back to `sent` and its external_error cleared.
+    import requests
+
+    url = f"{world.helpdesk.base_url}/api/v1/accounts/{ACCOUNT}/conversations/{conversation}/messages/{message['id']}"
+    assert requests.patch(url, json={"status": "sent"}, headers={"api_access_token": "helpdesk-token-1"},
+                          timeout=5).status_code == 200
+    sent = wait_for(lambda: world.graph.sent_messages[:1], message="resent after Retry")
+    assert sent[0]["body"]["text"]["body"] == "second try works"
+    time.sleep(0.5)
+    assert len(world.graph.sent_messages) == 1
+
+
+def test_a_replayed_helpdesk_delivery_is_refused(world: World) -> None:
+    payload = {"event": "conversation_typing_on", "conversation": {"id": 1}}
+    first = world.helpdesk.post_webhook(world.inbox_id, payload, delivery_id="d-1")
+    again = world.helpdesk.post_webhook(world.inbox_id, payload, delivery_id="d-1")
+    assert first.status_code == 200 and again.status_code == 409

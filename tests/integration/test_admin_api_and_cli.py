@@ -62,3 +62,10 @@ def test_cli_adds_lists_shows_and_removes(app: Any) -> None:
     assert runner.invoke(args=["channels", "remove", PNID]).exit_code == 0
     missing = runner.invoke(args=["channels", "show", PNID])
     assert missing.exit_code != 0 and "no channel" in missing.output
+
+
+def test_guessing_the_admin_token_is_slowed_down(client: Any) -> None:
+    for _ in range(10):
+        assert client.get("/admin/api/channels", headers={"Authorization": "Bearer guess"}).status_code == 401
+    blocked = client.get("/admin/api/channels", headers=AUTH)
+    assert blocked.status_code == 429 and "too many failed attempts" in blocked.json["message"]
