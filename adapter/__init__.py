@@ -40,4 +40,24 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
             logger.warning(text)
     web.register(app)
     cli.register(app)
+    _log_requests(app)
     return app
+
+
+def _log_requests(app: Flask) -> None:
+    """Every line logged while handling a request carries its id and path."""
+    import uuid
+
+    from flask import g, request
+
+    from adapter.logs import bind, unbind
+
+    @app.before_request
+    def _bind() -> None:
+        g.log_token = bind(request_id=uuid.uuid4().hex[:12], path=request.path)
+
+    @app.teardown_request
+    def _unbind(_: BaseException | None) -> None:
+        token = g.pop("log_token", None)
+        if token is not None:
+            unbind(token)

@@ -15,6 +15,7 @@ from adapter.clock import Clock, SystemClock
 from adapter.errors import ConfigurationError
 from adapter.helpdesk.client import HelpdeskClient
 from adapter.meta.client import GraphClient
+from adapter.metrics import Metrics
 from adapter.queue.queue import JobQueue
 from adapter.settings import Settings
 from adapter.store.channels import ChannelRepository
@@ -35,6 +36,7 @@ class Services:
     mappings: Mappings
     window: WindowTracker
     events: EventLog
+    metrics: Metrics
     graph: GraphClient
     helpdesk: HelpdeskClient
     templates: TemplateRepository
@@ -84,6 +86,7 @@ def build_services(settings: Settings, *, store: Store | None = None, clock: Clo
     store = store if store is not None else connect(settings.redis_url)
     clock = clock or SystemClock()
     timeout, media_max = settings.http_timeout_seconds, settings.media_max_bytes
+    metrics = Metrics(store)
     window = WindowTracker(store, clock)
     templates = TemplateRepository(store, clock)
     optouts = OptOuts(store)
@@ -98,9 +101,12 @@ def build_services(settings: Settings, *, store: Store | None = None, clock: Clo
         mappings=Mappings(store),
         window=window,
         events=EventLog(store, clock),
-        graph=GraphClient(settings.graph_url, timeout=timeout, media_max_bytes=media_max),
-        helpdesk=HelpdeskClient(settings.helpdesk_base_url, timeout=timeout, media_max_bytes=media_max),
+        metrics=metrics,
+        graph=GraphClient(settings.graph_url, timeout=timeout, media_max_bytes=media_max, metrics=metrics),
+        helpdesk=HelpdeskClient(
+            settings.helpdesk_base_url, timeout=timeout, media_max_bytes=media_max, metrics=metrics
+        ),
         templates=templates,
         optouts=optouts,
-        gate=WindowGate(window, templates, optouts, clock),
+        gate=WindowGate(window, templates, optouts, clock, metrics),
     )

@@ -50,6 +50,7 @@ class Settings:
     outbound_per_second: float
     pair_interval_seconds: float
     pair_burst: int
+    ready_max_backlog_age_seconds: float
 
     @property
     def graph_url(self) -> str:
@@ -165,6 +166,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "OUTBOUND_PER_SECOND": _positive_float,
     "PAIR_INTERVAL_SECONDS": _positive_float,
     "PAIR_BURST": _positive_int,
+    "READY_MAX_BACKLOG_AGE_SECONDS": _positive_float,
 }
 
 

@@ -31,7 +31,7 @@ def build_consumers(services: Services, count: int) -> list[Consumer]:
     return [
         Consumer(
             queue=services.queue, handlers=handlers, policy=policy, clock=services.clock, on_give_up=give_up,
-            lease_seconds=settings.queue_lease_seconds,
+            lease_seconds=settings.queue_lease_seconds, metrics=services.metrics,
         )
         for _ in range(count)
     ]
@@ -39,7 +39,8 @@ def build_consumers(services: Services, count: int) -> list[Consumer]:
 
 def start_worker(services: Services, stop: threading.Event, threads: int | None = None) -> list[threading.Thread]:
     """Start the consumer threads (daemon) and return them; they stop when `stop` is set."""
-    started = []
+    started = [threading.Thread(target=services.metrics.run_flusher, args=(stop,), name="metrics", daemon=True)]
+    started[0].start()
     for consumer in build_consumers(services, threads or services.settings.worker_threads):
         thread = threading.Thread(target=consumer.run, args=(stop,), name=f"consumer-{consumer.name}", daemon=True)
         thread.start()

@@ -13,6 +13,7 @@ from adapter.bridge.optout import OptOuts
 from adapter.bridge.window import GateDecision, WindowTracker
 from adapter.clock import Clock
 from adapter.helpdesk.events import AgentReply
+from adapter.metrics import Metrics
 from adapter.store.channels import Channel
 from adapter.templates.errors import TemplateError
 from adapter.templates.model import Template
@@ -55,14 +56,25 @@ class Closed:
 
 class WindowGate:
     def __init__(
-        self, window: WindowTracker, templates: TemplateRepository, optouts: OptOuts, clock: Clock
+        self, window: WindowTracker, templates: TemplateRepository, optouts: OptOuts, clock: Clock,
+        metrics: Metrics | None = None,
     ) -> None:
         self.window = window
         self.templates = templates
         self.optouts = optouts
         self.clock = clock
+        self.metrics = metrics
 
     def check(self, channel: Channel, reply: AgentReply) -> GateDecision:
+        decision = self._decide(channel, reply)
+        if self.metrics is not None:
+            kind = "template" if reply.template_params else "free_text"
+            verdict = "rerouted" if decision.template and not reply.template_params else (
+                "sent" if decision.send else "rejected")
+            self.metrics.count("window_decisions", message=kind, decision=verdict)
+        return decision
+
+    def _decide(self, channel: Channel, reply: AgentReply) -> GateDecision:
         if reply.template_params:
             return self._agent_template(channel, reply)
         if self.window.is_open(channel.phone_number_id, reply.customer):

@@ -6,13 +6,14 @@ Every call names the account and the channel's API access token; the base URL co
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
 import requests
 
-from adapter.errors import HelpdeskApiError
+from adapter.errors import HelpdeskApiError, NetworkError
 from adapter.http_session import (
     get_following_allowed_redirects,
     is_public_host,
@@ -20,6 +21,7 @@ from adapter.http_session import (
     pooled_session,
     read_limited,
 )
+from adapter.metrics import Metrics
 
 
 @dataclass(frozen=True)
@@ -30,11 +32,12 @@ class Upload:
 
 
 class HelpdeskClient:
-    def __init__(self, base_url: str, *, timeout: float, media_max_bytes: int) -> None:
+    def __init__(self, base_url: str, *, timeout: float, media_max_bytes: int, metrics: Metrics | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.media_max_bytes = media_max_bytes
         self.session = pooled_session()
+        self.metrics = metrics
 
     # --- contacts ----------------------------------------------------------------------
 
@@ -161,12 +164,25 @@ class HelpdeskClient:
         content_type = response.headers.get("Content-Type", "application/octet-stream").split(";")[0].strip()
         return content, content_type
 
+    def _record(self, started: float, error_code: str | None) -> None:
+        if self.metrics is None:
+            return
+        self.metrics.observe("api_latency_seconds", time.perf_counter() - started, service="helpdesk")
+        if error_code is not None:
+            self.metrics.count("api_errors", service="helpdesk", code=error_code)
+
     def _call(self, method: str, account_id: int, path: str, token: str, **kwargs: Any) -> dict[str, Any]:
         url = f"{self.base_url}/api/v1/accounts/{account_id}{path}"
-        with network_errors("helpdesk"):
-            response = self.session.request(
-                method, url, headers={"api_access_token": token}, timeout=self.timeout, **kwargs
-            )
+        started = time.perf_counter()
+        try:
+            with network_errors("helpdesk"):
+                response = self.session.request(
+                    method, url, headers={"api_access_token": token}, timeout=self.timeout, **kwargs
+                )
+        except NetworkError:
+            self._record(started, "network")
+            raise
+        self._record(started, str(response.status_code) if response.status_code >= 400 else None)
         if response.status_code >= 400:
             raise HelpdeskApiError(http_status=response.status_code, message=_error_text(response))
         try:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
 import requests
 
-from adapter.errors import GraphApiError
+from adapter.errors import GraphApiError, NetworkError
 from adapter.http_session import get_following_allowed_redirects, network_errors, pooled_session, read_limited
 from adapter.meta import error_codes
+from adapter.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -27,11 +29,12 @@ class MediaInfo:
 
 
 class GraphClient:
-    def __init__(self, base_url: str, *, timeout: float, media_max_bytes: int) -> None:
+    def __init__(self, base_url: str, *, timeout: float, media_max_bytes: int, metrics: Metrics | None = None) -> None:
         self.base_url = base_url.rstrip("/")  # includes the version, e.g. https://graph.facebook.com/v25.0
         self.timeout = timeout
         self.media_max_bytes = media_max_bytes
         self.session = pooled_session()
+        self.metrics = metrics
 
     def send_message(self, phone_number_id: str, token: str, body: dict[str, Any]) -> str:
         """POST /{phone-number-id}/messages (Send messages). Returns the wamid."""
@@ -70,6 +73,13 @@ class GraphClient:
                 raise _graph_error(response)
             return read_limited(response, self.media_max_bytes, "WhatsApp media")
 
+    def _record(self, started: float, error_code: str | None) -> None:
+        if self.metrics is None:
+            return
+        self.metrics.observe("api_latency_seconds", time.perf_counter() - started, service="graph")
+        if error_code is not None:
+            self.metrics.count("api_errors", service="graph", code=error_code)
+
     def is_media_host(self, host: str) -> bool:
         """Meta's media and CDN hosts, or the configured Graph host itself (a simulator in a sandbox)."""
         host = host.lower()
@@ -98,12 +108,21 @@ class GraphClient:
 
     def _call(self, method: str, path: str, token: str, **kwargs: Any) -> dict[str, Any]:
         url = path if path.startswith("http") else self.base_url + path
-        with network_errors("Graph API"):
-            response = self.session.request(
-                method, url, headers={"Authorization": f"Bearer {token}"}, timeout=self.timeout, **kwargs
-            )
-        if response.status_code >= 400:
-            raise _graph_error(response)
+        started = time.perf_counter()
+        try:
+            with network_errors("Graph API"):
+                response = self.session.request(
+                    method, url, headers={"Authorization": f"Bearer {token}"}, timeout=self.timeout, **kwargs
+                )
+            if response.status_code >= 400:
+                raise _graph_error(response)
+        except GraphApiError as exc:
+            self._record(started, str(exc.code or exc.http_status))
+            raise
+        except NetworkError:
+            self._record(started, "network")
+            raise
+        self._record(started, None)
         try:
             data = response.json()
         except ValueError:

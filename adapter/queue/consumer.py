@@ -27,6 +27,8 @@ import redis
 from adapter import messages
 from adapter.clock import Clock
 from adapter.errors import ExternalApiError, PermanentJobError
+from adapter.logs import log_context
+from adapter.metrics import Metrics
 from adapter.queue.jobs import Job
 from adapter.queue.queue import JobQueue
 from adapter.queue.retry import backoff_seconds
@@ -69,6 +71,7 @@ class Consumer:
     block_ms: int = 1000
     batch: int = 20
     lease_seconds: float = DEFAULT_LEASE_SECONDS
+    metrics: Metrics | None = None
     held: set[int] = field(default_factory=set)
     _draining: set[int] = field(default_factory=set)
 
@@ -236,6 +239,14 @@ class Consumer:
         return handled
 
     def _run(self, job: Job) -> Outcome:
+        with log_context(job=job.id, kind=job.kind, chat=job.chat):
+            outcome = self._attempt(job)
+        if self.metrics is not None:
+            result = "done" if outcome.done else ("dead" if outcome.dead_error is not None else "retry")
+            self.metrics.count("jobs", kind=job.kind, outcome=result)
+        return outcome
+
+    def _attempt(self, job: Job) -> Outcome:
         """Run the job's handler and decide what happens next; errors are classified here, once."""
         handler = self.handlers.get(job.kind)
         if handler is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import time
 import zlib
 from collections.abc import Iterable
 from typing import Any
@@ -26,10 +27,13 @@ from adapter.store.connection import Store
 
 logger = logging.getLogger(__name__)
 
-# ARGV: ttl, then (dedupe_key or "", stream, job_json) triples. Returns how many were added.
+# ARGV: ttl, metrics source (or ""), the two metrics hashes, then (dedupe_key or "", stream, job_json)
+# triples. Returns how many were added; with a source, counts the request and its items in the same step.
 _ENQUEUE_ONCE = """
 local added = 0
-for i = 2, #ARGV, 3 do
+local items = 0
+for i = 5, #ARGV, 3 do
+  items = items + 1
   local fresh = true
   if ARGV[i] ~= "" then
     fresh = redis.call("SET", ARGV[i], "1", "NX", "EX", ARGV[1])
@@ -38,6 +42,11 @@ for i = 2, #ARGV, 3 do
     redis.call("XADD", ARGV[i + 1], "*", "job", ARGV[i + 2])
     added = added + 1
   end
+end
+if ARGV[2] ~= "" then
+  redis.call("HINCRBY", ARGV[3], "result=accepted,source=" .. ARGV[2], 1)
+  redis.call("HINCRBY", ARGV[4], "result=enqueued,source=" .. ARGV[2], added)
+  redis.call("HINCRBY", ARGV[4], "result=duplicate,source=" .. ARGV[2], items - added)
 end
 return added
 """
@@ -58,18 +67,20 @@ class JobQueue:
 
     # --- producers -------------------------------------------------------------------
 
-    def enqueue_once(self, items: Iterable[tuple[str | None, Job]]) -> int:
+    def enqueue_once(self, items: Iterable[tuple[str | None, Job]], *, source: str = "") -> int:
         """Enqueue each job whose dedupe key is new, all in one atomic round trip.
 
         Raises StoreUnavailable when Redis cannot be reached, so the web layer answers 503 and
         the sender retries instead of losing the payload.
         """
         now = self.clock.now()
-        argv: list[Any] = [self.dedupe_ttl_seconds]
+        argv: list[Any] = [
+            self.dedupe_ttl_seconds, source, keys.metric("webhooks_received"), keys.metric("webhook_items")
+        ]
         for dedupe_key, job in items:
             stamped = job if job.enqueued_at else dataclasses.replace(job, enqueued_at=now)
             argv += [dedupe_key or "", self.stream_of(job.chat), stamped.to_json()]
-        if len(argv) == 1:
+        if len(argv) == 4 and not source:
             return 0
         try:
             return int(self._enqueue_once(args=argv))
@@ -163,22 +174,28 @@ class JobQueue:
 
     # --- visibility ------------------------------------------------------------------
 
-    def backlog(self) -> dict[str, float]:
-        """Jobs waiting (streams + parked) and the age in seconds of the oldest stream entry."""
-        waiting = 0
-        oldest_ms: int | None = None
+    def backlog(self) -> dict[str, Any]:
+        """What waits, in one round trip: stream entries, parked jobs, the age of the oldest entry (wall
+        clock, as stream ids are), chats retrying per number, dead letters."""
+        pipe = self.store.pipeline(transaction=False)
         for partition in range(self.partitions):
-            stream = keys.stream(partition)
-            waiting += int(self.store.xlen(stream))
-            first = self.store.xrange(stream, count=1)
-            if first:
-                ms = int(first[0][0].split("-")[0])
-                oldest_ms = ms if oldest_ms is None else min(oldest_ms, ms)
-        parked_chats = int(self.store.zcard(keys.DELAYED))
-        age = 0.0 if oldest_ms is None else max(0.0, self.clock.now() - oldest_ms / 1000)
+            pipe.xlen(keys.stream(partition))
+            pipe.xrange(keys.stream(partition), count=1)
+        pipe.zrange(keys.DELAYED, 0, -1)
+        pipe.llen(keys.DEAD_LETTERS)
+        results = pipe.execute()
+        streams, (retrying, dead) = results[:-2], results[-2:]
+        waiting = sum(int(length) for length in streams[0::2])
+        firsts = [int(first[0][0].split("-")[0]) for first in streams[1::2] if first]
+        age = max(0.0, time.time() - min(firsts) / 1000) if firsts else 0.0
+        by_number: dict[str, int] = {}
+        for chat in retrying:
+            number = chat.split(":", 1)[0]
+            by_number[number] = by_number.get(number, 0) + 1
         return {
             "waiting": waiting,
-            "oldest_age_seconds": age,
-            "retrying_chats": parked_chats,
-            "dead_letters": int(self.store.llen(keys.DEAD_LETTERS)),
+            "oldest_age_seconds": round(age, 3),
+            "retrying_chats": len(retrying),
+            "retrying_by_number": by_number,
+            "dead_letters": int(dead),
         }

@@ -138,6 +138,10 @@ def window_attributes_written(phone_number_id: str, customer: str) -> str:
 
 
 # --- observability ---
+def metric(name: str) -> str:
+    return f"{PREFIX}metrics:{name}"
+
+
 def recent_events(source: str) -> str:
     return f"{PREFIX}recent:{source}"
 

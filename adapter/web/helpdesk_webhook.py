@@ -34,9 +34,12 @@ def receive_event(phone_number_id: str) -> tuple[Response, int]:
     )
     if refusal:
         raise Unauthorized(refusal)
-    delivery = request.headers.get(signature.DELIVERY_HEADER)
-    replay_window = 2 * svc.settings.helpdesk_webhook_max_age_seconds
-    if delivery and not svc.store.set(keys.delivery(delivery), 1, nx=True, ex=replay_window):
+    delivery = request.headers.get(signature.DELIVERY_HEADER) or ""
+    pipe = svc.store.pipeline(transaction=False)
+    pipe.set(keys.delivery(delivery), 1, nx=True, ex=2 * svc.settings.helpdesk_webhook_max_age_seconds)
+    pipe.hincrby(keys.metric("webhooks_received"), "result=verified,source=helpdesk", 1)
+    first_time = pipe.execute()[0]
+    if delivery and not first_time:
         raise Conflict("this delivery was received already (replayed)")
     routed = jobs_from_event(phone_number_id, json_body(body))
     if routed.needs_failure_mark is not None and not svc.mappings.was_failed_by_us(

@@ -47,5 +47,5 @@ def receive_notification() -> tuple[Response, int]:
     if envelope is None:
         raise BadRequest("not a WhatsApp Business Account webhook: the body must be a JSON object")
     jobs = jobs_from_webhook(envelope)
-    enqueued = svc.queue.enqueue_once(jobs)
+    enqueued = svc.queue.enqueue_once(jobs, source="meta")
     return jsonify({"received": len(jobs), "enqueued": enqueued}), 200

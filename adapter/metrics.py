@@ -1,0 +1,131 @@
+"""Metrics kept in Redis, so any web process's /metrics shows the whole deployment (every web and worker
+process), rendered in Prometheus format by prometheus-client.
+
+Counters are hash fields (`wa:metrics:<name>` -> "label=value,…" -> count). Workers buffer their
+counts and latencies in memory for at most a second and write them in one pipeline.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.registry import Collector
+
+from adapter.store import keys
+from adapter.store.connection import Store
+
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+COUNTERS = {
+    "webhooks_received": "Webhook requests answered, by source and result",
+    "webhook_items": "Messages, statuses and events in accepted Meta webhooks, by result",
+    "jobs": "Jobs finished by the workers, by kind and outcome",
+    "api_errors": "Graph and helpdesk calls that failed, by service and code",
+    "window_decisions": "Agent replies judged by the 24-hour window, by decision",
+}
+HISTOGRAMS = {"api_latency_seconds": "Graph and helpdesk call latency, by service"}
+
+
+def label_string(labels: dict[str, str]) -> str:
+    return ",".join(f"{name}={value}" for name, value in sorted(labels.items()))
+
+
+def parse_labels(text: str) -> dict[str, str]:
+    return dict(pair.split("=", 1) for pair in text.split(",") if "=" in pair)
+
+
+class Metrics:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[str, str], int] = defaultdict(int)
+        self._observations: dict[tuple[str, str], list[float]] = defaultdict(list)
+
+    def count(self, name: str, **labels: str) -> None:
+        with self._lock:
+            self._counts[(name, label_string(labels))] += 1
+
+    def observe(self, name: str, seconds: float, **labels: str) -> None:
+        with self._lock:
+            self._observations[(name, label_string(labels))].append(seconds)
+
+    def flush(self) -> None:
+        """Write what was buffered, in one round trip."""
+        with self._lock:
+            counts, self._counts = self._counts, defaultdict(int)
+            observations, self._observations = self._observations, defaultdict(list)
+        if not counts and not observations:
+            return
+        pipe = self.store.pipeline(transaction=False)
+        for (name, labels), value in counts.items():
+            pipe.hincrby(keys.metric(name), labels, value)
+        for (name, labels), values in observations.items():
+            key = keys.metric(name)
+            for bound in BUCKETS:
+                pipe.hincrby(key, f"{labels}|le={bound}", sum(1 for v in values if v <= bound))
+            pipe.hincrby(key, f"{labels}|count", len(values))
+            pipe.hincrbyfloat(key, f"{labels}|sum", sum(values))
+        pipe.execute()
+
+    def run_flusher(self, stop: threading.Event, every: float = 1.0) -> None:
+        while True:
+            stopping = stop.wait(every)
+            try:
+                self.flush()
+            except Exception:  # metrics must never take a worker down
+                pass
+            if stopping:
+                return
+
+
+class RedisCollector(Collector):
+    """Everything /metrics shows, read from Redis at scrape time."""
+
+    def __init__(self, store: Store, backlog: Any) -> None:
+        self.store = store
+        self.backlog = backlog  # a callable returning JobQueue.backlog()
+
+    def collect(self) -> Iterator[Any]:
+        for name, help_text in COUNTERS.items():
+            data = self.store.hgetall(keys.metric(name))
+            names = sorted({label for field in data for label in parse_labels(field)})
+            family = CounterMetricFamily(f"whatsapp_adapter_{name}", help_text, labels=names)
+            for field, value in data.items():
+                labels = parse_labels(field)
+                family.add_metric([labels.get(n, "") for n in names], float(value))
+            yield family
+        for name, help_text in HISTOGRAMS.items():
+            yield self._histogram(name, help_text)
+        state = self.backlog()
+        for field, help_text in (
+            ("waiting", "Jobs waiting in the queue"),
+            ("oldest_age_seconds", "Age of the oldest waiting job"),
+            ("retrying_chats", "Chats holding a job that will be retried"),
+            ("dead_letters", "Jobs in the dead-letter list"),
+        ):
+            yield GaugeMetricFamily(f"whatsapp_adapter_queue_{field}", help_text, value=float(state[field]))
+        per_number = GaugeMetricFamily(
+            "whatsapp_adapter_retrying_chats_by_number", "Chats waiting for a retry, by number", labels=["number"]
+        )
+        for number, chats in state.get("retrying_by_number", {}).items():
+            per_number.add_metric([number], float(chats))
+        yield per_number
+
+    def _histogram(self, name: str, help_text: str) -> HistogramMetricFamily:
+        data = self.store.hgetall(keys.metric(name))
+        series: dict[str, dict[str, float]] = defaultdict(dict)
+        for field, value in data.items():
+            labels, _, part = field.partition("|")
+            series[labels][part] = float(value)
+        names = sorted({label for labels in series for label in parse_labels(labels)})
+        family = HistogramMetricFamily(f"whatsapp_adapter_{name}", help_text, labels=names)
+        for labels, parts in series.items():
+            parsed = parse_labels(labels)
+            buckets = [(str(bound), parts.get(f"le={bound}", 0.0)) for bound in BUCKETS]
+            buckets.append(("+Inf", parts.get("count", 0.0)))
+            family.add_metric([parsed.get(n, "") for n in names], buckets, parts.get("sum", 0.0))
+        return family
