@@ -145,16 +145,28 @@ def _channels_of(services: Services, waba_id: str) -> list[Channel]:
 
 
 def report_give_up(services: Services) -> GiveUpHook:
-    """When a reply cannot be sent after every retry, the agent sees why on the message itself."""
+    """A job that failed for good is in the dead letters; agents also see it where they work: a reply that
+    could not be sent is marked failed with the reason, and a customer message that could not be added
+    leaves a private note in the customer's conversation (when the helpdesk can take one)."""
 
     def give_up(job: Job, error: str) -> None:
-        if job.kind != REPLY_JOB:
-            return
         channel = services.channels.get(str(job.payload.get("phone_number_id")))
         if channel is None:
             return
-        reply = AgentReply.from_event(job.payload["message"])
-        fail_message(services.bridge(), channel, reply, f"Not sent after {job.attempt + 1} attempts: {error}")
+        if job.kind == REPLY_JOB:
+            reply = AgentReply.from_event(job.payload["message"])
+            fail_message(services.bridge(), channel, reply, f"Not sent after {job.attempt + 1} attempts: {error}")
+        elif job.kind == ingest.MESSAGE_JOB:
+            item = job.payload.get("message") or {}
+            customer = str(item.get("from") or item.get("from_user_id") or "")
+            ref = services.mappings.conversation(channel.phone_number_id, customer)
+            if ref is not None:
+                post_private_note(
+                    services.bridge(), channel, ref.conversation_id,
+                    f"⚠️ A WhatsApp message from this customer ({item.get('type', 'unknown')} message "
+                    f"{item.get('id', '')}) could not be added here: {error}. It is kept in the adapter's dead "
+                    f"letters as job {job.id} and can be replayed by an admin.",
+                )
 
     return give_up
 

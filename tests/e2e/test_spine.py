@@ -235,3 +235,14 @@ def test_a_replayed_helpdesk_delivery_is_refused(world: World) -> None:
     first = world.helpdesk.post_webhook(world.inbox_id, payload, delivery_id="d-1")
     again = world.helpdesk.post_webhook(world.inbox_id, payload, delivery_id="d-1")
     assert first.status_code == 200 and again.status_code == 409
+
+
+def test_a_customer_message_that_cannot_be_added_leaves_a_note_and_a_dead_letter(world: World) -> None:
+    inbound(world, mp.text("first"))
+    helpdesk_messages(world, 1)
+    world.helpdesk.fail_next(1, http_status=422, path_contains="/messages")
+    payload = inbound(world, mp.text("this one is refused"))
+    dead = wait_for(lambda: world.adapter.services.queue.dead_letters(), message="the dead letter")
+    assert dead[0]["job"]["payload"]["message"]["id"] == wamid_of(payload)
+    notes = wait_for(lambda: [m for m in helpdesk_messages(world, 2) if m["private"]], message="the note")
+    assert dead[0]["job"]["id"] in notes[0]["content"]
