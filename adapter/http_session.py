@@ -16,6 +16,7 @@ from adapter.errors import ExternalApiError, NetworkError
 
 def pooled_session(pool_size: int = 32) -> requests.Session:
     session = requests.Session()
+    session.trust_env = False  # proxies and netrc are not read from the environment on every call
     adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

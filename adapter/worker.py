@@ -18,6 +18,8 @@ from adapter.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
+CHANNEL_CACHE_SECONDS = 5.0  # how soon a worker sees a channel changed by another process
+
 
 def build_consumers(services: Services, count: int) -> list[Consumer]:
     handlers = build_handlers(services)
@@ -39,6 +41,7 @@ def build_consumers(services: Services, count: int) -> list[Consumer]:
 
 def start_worker(services: Services, stop: threading.Event, threads: int | None = None) -> list[threading.Thread]:
     """Start the consumer threads (daemon) and return them; they stop when `stop` is set."""
+    services.channels.cache_seconds = CHANNEL_CACHE_SECONDS
     started = [threading.Thread(target=services.metrics.run_flusher, args=(stop,), name="metrics", daemon=True)]
     started[0].start()
     for consumer in build_consumers(services, threads or services.settings.worker_threads):

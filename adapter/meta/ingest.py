@@ -53,13 +53,16 @@ def _messages_jobs(phone_number_id: str, value: dict[str, Any]) -> list[tuple[st
     jobs: list[tuple[str | None, Job]] = []
     display = str((value.get("metadata") or {}).get("display_phone_number") or "")
     contacts = _dicts(value.get("contacts"))
+    by_sender = {str(c.get("wa_id") or c.get("user_id")): c for c in contacts}
     for message in _dicts(value.get("messages")):
         sender = message.get("from") or message.get("from_user_id") or "unknown"
         wamid = message.get("id") or _digest(message)
+        # Only the sender's own profile travels with its message (a batch names every sender once).
+        own = by_sender.get(str(sender))
         payload = {
             "phone_number_id": phone_number_id,
             "display_phone_number": display,
-            "contacts": contacts,
+            "contacts": [own] if own else (contacts if len(contacts) == 1 else []),
             "message": message,
         }
         jobs.append((keys.dedupe("meta.msg", str(wamid)), Job(MESSAGE_JOB, f"{phone_number_id}:{sender}", payload)))

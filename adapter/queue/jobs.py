@@ -19,7 +19,12 @@ class Job:
     last_error: str | None = None
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), separators=(",", ":"), ensure_ascii=False)
+        # A shallow dict: dataclasses.asdict would deep-copy the payload first (the hot path of ingest).
+        fields = {
+            "kind": self.kind, "chat": self.chat, "payload": self.payload, "id": self.id,
+            "attempt": self.attempt, "enqueued_at": self.enqueued_at, "last_error": self.last_error,
+        }
+        return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> Job:
