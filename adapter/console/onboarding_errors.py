@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adapter.errors import ExternalApiError, GraphApiError, HelpdeskApiError, NetworkError
+from adapter.errors import BadRequest, ExternalApiError, GraphApiError, HelpdeskApiError, NetworkError
 from adapter.meta import error_codes
 
 
@@ -150,3 +150,17 @@ def explain(exc: ExternalApiError, step: str = "") -> OnboardingProblem:
         return OnboardingProblem(entry.title, entry.explanation, code)
     detail = exc.details or exc.title
     return OnboardingProblem("WhatsApp refused the request", f"Meta says: {detail}", code or None)
+
+
+class OnboardingFailed(BadRequest):
+    """A step of connecting or verifying a number failed; `problem` says why and what to do."""
+
+    code = "onboarding_failed"
+
+    def __init__(self, problem: OnboardingProblem) -> None:
+        super().__init__(problem.text)
+        self.problem = problem
+
+
+def failed(exc: ExternalApiError, step: str = "") -> OnboardingFailed:
+    return OnboardingFailed(explain(exc, step))

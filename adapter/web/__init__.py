@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from adapter.web import admin_api, errors, health, helpdesk_webhook, meta_webhook
+from adapter.web import admin_api, console, errors, health, helpdesk_webhook, meta_webhook, openapi
 
 
 def register(app: Flask) -> None:
@@ -13,3 +13,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(meta_webhook.blueprint)
     app.register_blueprint(helpdesk_webhook.blueprint)
     app.register_blueprint(admin_api.blueprint)
+    app.register_blueprint(openapi.blueprint)
+    console.register(app)

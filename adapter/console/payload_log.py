@@ -1,0 +1,151 @@
+"""The latest webhook requests from Meta and from the helpdesk, with the verification result and what became
+of each (accepted and queued, duplicate, ignored, refused), for the Troubleshooting page.
+
+Capped Redis lists (keys.webhook_payloads); bodies are cut to BODY_LIMIT characters. Writing here must
+never fail a webhook, so Redis errors are logged and swallowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from redis import RedisError
+
+from adapter.store import keys
+from adapter.store.connection import Store
+
+logger = logging.getLogger(__name__)
+
+LIMIT = 200
+BODY_LIMIT = 4000
+PARSE_LIMIT = 256 * 1024  # larger batches are kept without per-number details
+
+
+@dataclass(frozen=True)
+class WebhookRecord:
+    source: str  # "meta" or "helpdesk"
+    at: float
+    status: int
+    verification: str  # plain words: "signature verified", "signature refused"…
+    outcome: str  # plain words: what became of it
+    numbers: tuple[str, ...]  # phone_number_ids (or "waba:<id>") it concerns
+    items: tuple[dict[str, str], ...]  # per item: kind, id, number (for following it further)
+    body: str
+    id: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex[:16])
+
+    def to_json(self) -> str:
+        return json.dumps({**self.__dict__, "numbers": list(self.numbers), "items": list(self.items)},
+                          ensure_ascii=False)  # fmt: skip
+
+    @classmethod
+    def from_json(cls, raw: str) -> WebhookRecord:
+        data = json.loads(raw)
+        data["numbers"] = tuple(data.get("numbers") or ())
+        data["items"] = tuple(data.get("items") or ())
+        return cls(**data)
+
+
+def verification_words(source: str, status: int) -> str:
+    header = "X-Hub-Signature-256" if source == "meta" else "X-Chatwoot-Signature"
+    if status == 401:
+        return f"refused: missing or wrong {header}"
+    if status == 404 and source == "helpdesk":
+        return "refused: no channel for this number"
+    if status == 413:
+        return "refused: body too large"
+    if status >= 500:
+        return "not checked: the adapter could not store it (the sender retries)"
+    return f"{header} verified"
+
+
+def outcome_words(status: int, answer: Any) -> str:
+    answer = answer if isinstance(answer, dict) else {}
+    if status >= 400:
+        return f"refused with {status}: {answer.get('message') or answer.get('error') or 'see the adapter logs'}"
+    if "ignored" in answer:
+        return f"ignored: {answer['ignored']}"
+    if "enqueued" in answer:
+        received = int(answer.get("received", answer["enqueued"]) or 0)
+        enqueued = int(answer["enqueued"] or 0)
+        duplicates = received - enqueued if "received" in answer else 0
+        text = f"queued {enqueued} job{'s' if enqueued != 1 else ''}"
+        return text + (f", {duplicates} duplicate{'s' if duplicates != 1 else ''} dropped" if duplicates > 0 else "")
+    return f"answered {status}"
+
+
+def meta_items(payload: Any) -> tuple[list[str], list[dict[str, str]]]:
+    """The numbers and items (messages, statuses, other fields) of a Meta webhook body."""
+    numbers: list[str] = []
+    items: list[dict[str, str]] = []
+    entries = payload.get("entry") if isinstance(payload, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else []:
+            if not isinstance(change, dict):
+                continue
+            value: dict[str, Any] = change["value"] if isinstance(change.get("value"), dict) else {}
+            pnid = str((value.get("metadata") or {}).get("phone_number_id") or "")
+            number = pnid or f"waba:{entry.get('id')}"
+            if number not in numbers:
+                numbers.append(number)
+            if change.get("field") != "messages":
+                items.append({"kind": str(change.get("field")), "id": "", "number": number})
+                continue
+            for message in value.get("messages") or []:
+                if isinstance(message, dict):
+                    items.append({"kind": "message", "id": str(message.get("id") or ""), "number": number})
+            for status in value.get("statuses") or []:
+                if isinstance(status, dict):
+                    items.append({"kind": f"status {status.get('status')}", "id": str(status.get("id") or ""),
+                                  "number": number})  # fmt: skip
+    return numbers, items
+
+
+def helpdesk_items(phone_number_id: str, payload: Any) -> list[dict[str, str]]:
+    if not isinstance(payload, dict):
+        return []
+    event = str(payload.get("event") or "event")
+    kind = f"{event} ({payload.get('message_type')})" if payload.get("message_type") else event
+    return [{"kind": kind, "id": str(payload.get("id") or ""), "number": phone_number_id}]
+
+
+def record(store: Store, record: WebhookRecord) -> None:
+    key = keys.webhook_payloads(record.source)
+    try:
+        pipe = store.pipeline(transaction=False)
+        pipe.lpush(key, record.to_json())
+        pipe.ltrim(key, 0, LIMIT - 1)
+        pipe.execute()
+    except RedisError as exc:
+        logger.warning("could not keep a %s webhook for troubleshooting: %s", record.source, exc)
+
+
+def recent(store: Store, source: str, number: str | None = None, count: int = 30) -> list[WebhookRecord]:
+    """The latest records of `source`, newest first; only those concerning `number` when given."""
+    found = []
+    for raw in store.lrange(keys.webhook_payloads(source), 0, LIMIT - 1):
+        item = WebhookRecord.from_json(raw)
+        if number is None or number in item.numbers:
+            found.append(item)
+            if len(found) >= count:
+                break
+    return found
+
+
+def parse_body(body: bytes) -> Any:
+    if len(body) > PARSE_LIMIT:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def body_excerpt(body: bytes) -> str:
+    text = body[: BODY_LIMIT * 4].decode("utf-8", errors="replace")
+    return text if len(text) <= BODY_LIMIT else text[:BODY_LIMIT] + " …(cut)"

@@ -1,0 +1,63 @@
+"""Keeps each webhook request (body excerpt, verification result, answer) for the Troubleshooting page.
+
+Runs after the webhook blueprints answered, reads only what they already read, and never changes or
+fails their answer.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from adapter.console import payload_log
+from adapter.web.common import services
+
+logger = logging.getLogger(__name__)
+
+HELPDESK_PREFIX = "/webhooks/helpdesk/"
+
+
+def _keep(response: Response) -> None:
+    path = request.path
+    if path == "/webhooks/meta":
+        source, number = "meta", ""
+    elif path.startswith(HELPDESK_PREFIX):
+        source, number = "helpdesk", path[len(HELPDESK_PREFIX):]
+    else:
+        return
+    try:
+        body = request.get_data(cache=True)
+    except HTTPException:  # larger than MAX_CONTENT_LENGTH: nothing to show but the refusal
+        body = b""
+    parsed = payload_log.parse_body(body)
+    if source == "meta":
+        numbers, items = payload_log.meta_items(parsed)
+    else:
+        numbers, items = [number], payload_log.helpdesk_items(number, parsed)
+    svc = services()
+    payload_log.record(
+        svc.store,
+        payload_log.WebhookRecord(
+            source=source,
+            at=svc.clock.now(),
+            status=response.status_code,
+            verification=payload_log.verification_words(source, response.status_code),
+            outcome=payload_log.outcome_words(response.status_code, response.get_json(silent=True)),
+            numbers=tuple(numbers),
+            items=tuple(items),
+            body=payload_log.body_excerpt(body),
+        ),
+    )
+
+
+def install(app: Flask) -> None:
+    @app.after_request
+    def keep_webhook(response: Response) -> Response:
+        if request.method == "POST" and request.path.startswith("/webhooks/"):
+            try:
+                _keep(response)
+            except Exception:  # observability must never break a webhook answer
+                logger.exception("could not keep a webhook request for troubleshooting")
+        return response
