@@ -26,7 +26,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         configure_logging(settings.log_level, settings.log_format)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     services = build_services(settings, store=store, clock=clock)
     refuse_plaintext_secrets(services)
     app.extensions["adapter"] = services

@@ -9,7 +9,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from adapter.errors import BadRequest
 from adapter.store.channels import Channel
 
-_digits = validate.Regexp(r"^\d{1,32}$", error="must be the numeric id Meta shows")
+_digits = validate.Regexp(r"[0-9]{1,32}\Z", error="must be the numeric id Meta shows")
 
 
 class ChannelInputSchema(Schema):
@@ -25,10 +25,10 @@ class ChannelInputSchema(Schema):
     helpdesk_api_token = fields.String(required=True, validate=validate.Length(min=1, max=4096))
     helpdesk_webhook_secret = fields.String(required=True, validate=validate.Length(min=1, max=4096))
     window_policy = fields.String(load_default="reject", validate=validate.OneOf(["reject", "reroute"]))
-    reroute_template_name = fields.String(load_default="", validate=validate.Regexp(r"^[a-z0-9_]{0,512}$"))
+    reroute_template_name = fields.String(load_default="", validate=validate.Regexp(r"[a-z0-9_]{0,512}\Z"))
     reroute_template_language = fields.String(load_default="", validate=validate.Length(max=15))
     reroute_parameters = fields.List(
-        fields.String(validate=validate.Regexp(r"^(contact_name|agent_name|reply_text|const:.{0,200})$",
+        fields.String(validate=validate.Regexp(r"(contact_name|agent_name|reply_text|const:[^\n]{0,200})\Z",
                                                error="must be contact_name, agent_name, reply_text or const:<text>")),
         load_default=list,
     )

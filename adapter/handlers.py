@@ -12,6 +12,7 @@ from adapter.bridge.meta_events import TEMPLATE_FIELDS, apply_template_event, ap
 from adapter.bridge.outbound import fail_message, post_private_note, send_agent_reply
 from adapter.bridge.statuses import apply_status
 from adapter.bridge.window_policy import utc
+from adapter.console.health import apply_account_event
 from adapter.helpdesk.events import AgentReply
 from adapter.helpdesk.ingest import CONVERSATION_JOB, REPLY_JOB, RETRY_JOB
 from adapter.meta import ingest
@@ -23,6 +24,9 @@ from adapter.store.channels import Channel
 from adapter.templates.sync import sync_waba
 
 logger = logging.getLogger(__name__)
+
+# Number and account events: they change what the console shows and whether a number may send.
+ACCOUNT_FIELDS = frozenset({"phone_number_name_update", "phone_number_quality_update", "account_update"})
 
 
 def build_handlers(services: Services) -> Mapping[str, Handler]:
@@ -71,6 +75,8 @@ def build_handlers(services: Services) -> Mapping[str, Handler]:
                     services.queue.enqueue(jobs.inbox_settings(channel.phone_number_id))
         elif field == "user_preferences":
             apply_user_preferences(services.optouts, services.channels, waba_id, value or {})
+        elif field in ACCOUNT_FIELDS:
+            apply_account_event(services, waba_id, field, value or {})
         else:
             logger.info("Meta %s event for WABA %s recorded", field, waba_id)
 

@@ -46,6 +46,8 @@ class Services:
     wall_clock: Clock = field(default_factory=SystemClock)
 
     def bridge(self) -> BridgeContext:
+        from adapter.console.health import name_gate_reason  # the console reads the number's health
+
         return BridgeContext(
             graph=self.graph,
             helpdesk=self.helpdesk,
@@ -65,6 +67,7 @@ class Services:
             ),
             clock=self.clock,
             unknown_outcome_wait_seconds=self.settings.unknown_outcome_wait_seconds,
+            name_gate=lambda phone_number_id: name_gate_reason(self, phone_number_id),
         )
 
 

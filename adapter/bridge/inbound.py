@@ -10,6 +10,7 @@ from adapter.bridge.context import BridgeContext
 from adapter.bridge.conversations import find_or_create_conversation
 from adapter.bridge.rendering import render
 from adapter.bridge.window_attributes import publish_window
+from adapter.console import stats
 from adapter.errors import HelpdeskApiError, OutcomeUnknown
 from adapter.helpdesk.client import Upload
 from adapter.meta.events import InboundMessage, MessageType
@@ -39,6 +40,7 @@ def deliver_inbound_message(ctx: BridgeContext, channel: Channel, message: Inbou
         fields["is_voice_message"] = True
     created = _post_in_open_conversation(ctx, channel, message, fields, uploads)
     logger.info("wamid %s delivered as helpdesk message %s", message.wamid, created["message_id"])
+    stats.record_inbound(ctx.mappings.store, pnid, float(message.timestamp))
     if message.type is MessageType.TEXT:
         ctx.optouts.apply_keyword(pnid, message.customer.key, str(message.content.get("body") or ""))
     publish_window(ctx, channel, created["ref"], message.customer.key)

@@ -27,6 +27,8 @@ def verify_signature(
     """None when valid; otherwise the reason it is refused (stale timestamps included)."""
     if not signature or not timestamp:
         return "missing X-Chatwoot-Signature or X-Chatwoot-Timestamp"
+    if not signature.isascii():
+        return "signature does not match"
     try:
         sent_at = int(timestamp)
     except ValueError:

@@ -16,6 +16,6 @@ def generate_signature(app_secret: str, body: bytes) -> str:
 
 def verify_signature(app_secret: str, body: bytes, header_value: str | None) -> bool:
     """True when `header_value` signs exactly these bytes. Never re-serialize JSON before calling."""
-    if not app_secret or not header_value:
+    if not app_secret or not header_value or not header_value.isascii():
         return False
     return hmac.compare_digest(generate_signature(app_secret, body), header_value.strip())

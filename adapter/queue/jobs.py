@@ -24,7 +24,8 @@ class Job:
             "kind": self.kind, "chat": self.chat, "payload": self.payload, "id": self.id,
             "attempt": self.attempt, "enqueued_at": self.enqueued_at, "last_error": self.last_error,
         }
-        return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+        # ASCII-escaped: a lone surrogate (half an emoji) in a payload must not make the job unstorable.
+        return json.dumps(fields, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> Job:

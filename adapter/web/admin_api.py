@@ -101,7 +101,9 @@ def dead_letters() -> Response:
 @blueprint.post("/dead-letters/replay")
 def replay_dead_letters() -> Response:
     body = json_body() if request.get_data() else {}
-    job_id = body.get("job_id") if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        raise BadRequest('the body must be a JSON object: {"job_id": "…"} for one job, or {} for all')
+    job_id = body.get("job_id")
     if job_id is not None and not isinstance(job_id, str):
         raise BadRequest("job_id must be a string")
     return jsonify({"replayed": services().queue.replay_dead_letters(job_id)})

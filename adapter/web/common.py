@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from flask import current_app, request
@@ -15,12 +16,43 @@ def services() -> Services:
     return current_app.extensions["adapter"]  # type: ignore[no-any-return]
 
 
-def json_body(raw: bytes | None = None) -> Any:
-    """Parse the request body as JSON, or raise a precise 400."""
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text} is too large for a number")
+    return value
+
+
+def json_body(raw: bytes | None = None, *, lone_surrogates: bool = False) -> Any:
+    """Parse the request body as strict JSON (UTF-8, no NaN or Infinity), or raise a precise 400.
+
+    Webhooks keep an escaped lone surrogate (half an emoji): the payload is still stored and delivered
+    (jobs are written ASCII-escaped). Admin bodies end up in Redis strings, so there it is refused.
+    """
     data = request.get_data() if raw is None else raw
     try:
-        return json.loads(data)
+        text = data.decode("utf-8-sig")  # strict: json.loads alone would let encoded surrogates through
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
     except UnicodeDecodeError:
         raise BadRequest("the body is not UTF-8 text") from None
+    except RecursionError:
+        raise BadRequest("the body is nested too deeply") from None
     except ValueError as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    if not lone_surrogates and _has_lone_surrogate(value):
+        raise BadRequest("the body contains a lone surrogate (half of an emoji), which is not valid Unicode text")
+    return value
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
+    return False

@@ -41,7 +41,7 @@ def receive_event(phone_number_id: str) -> tuple[Response, int]:
     first_time = pipe.execute()[0]
     if delivery and not first_time:
         raise Conflict("this delivery was received already (replayed)")
-    routed = jobs_from_event(phone_number_id, json_body(body))
+    routed = jobs_from_event(phone_number_id, json_body(body, lone_surrogates=True))
     if routed.needs_failure_mark is not None and not svc.mappings.was_failed_by_us(
         phone_number_id, routed.needs_failure_mark
     ):

@@ -39,7 +39,7 @@ def receive_notification() -> tuple[Response, int]:
         raise Unauthorized("META_APP_SECRET is not configured, so no webhook can be verified")
     if not signature.verify_signature(secret, body, request.headers.get(signature.HEADER)):
         raise Unauthorized(f"missing or wrong {signature.HEADER}")
-    payload = json_body(body)
+    payload = json_body(body, lone_surrogates=True)
     try:
         envelope = ENVELOPE.load(payload) if isinstance(payload, dict) else None
     except ValidationError as exc:

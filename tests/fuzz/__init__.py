@@ -1,0 +1,1 @@
+"""Property-based and schema-based robustness tests (hypothesis, schemathesis) on a real Redis."""
