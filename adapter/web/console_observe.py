@@ -20,6 +20,8 @@ HELPDESK_PREFIX = "/webhooks/helpdesk/"
 
 
 def _keep(response: Response) -> None:
+    """Take what the record needs now; parse and write it once the answer has been sent, so the sender
+    never waits for the troubleshooting log."""
     path = request.path
     if path == "/webhooks/meta":
         source, number = "meta", ""
@@ -31,25 +33,33 @@ def _keep(response: Response) -> None:
         body = request.get_data(cache=True)
     except HTTPException:  # larger than MAX_CONTENT_LENGTH: nothing to show but the refusal
         body = b""
-    parsed = payload_log.parse_body(body)
-    if source == "meta":
-        numbers, items = payload_log.meta_items(parsed)
-    else:
-        numbers, items = [number], payload_log.helpdesk_items(number, parsed)
     svc = services()
-    payload_log.record(
-        svc.store,
-        payload_log.WebhookRecord(
-            source=source,
-            at=svc.clock.now(),
-            status=response.status_code,
-            verification=payload_log.verification_words(source, response.status_code),
-            outcome=payload_log.outcome_words(response.status_code, response.get_json(silent=True)),
-            numbers=tuple(numbers),
-            items=tuple(items),
-            body=payload_log.body_excerpt(body),
-        ),
-    )
+    status, answer, at = response.status_code, response.get_json(silent=True), svc.clock.now()
+
+    def write() -> None:
+        try:
+            parsed = payload_log.parse_body(body)
+            if source == "meta":
+                numbers, items = payload_log.meta_items(parsed)
+            else:
+                numbers, items = [number], payload_log.helpdesk_items(number, parsed)
+            payload_log.record(
+                svc.store,
+                payload_log.WebhookRecord(
+                    source=source,
+                    at=at,
+                    status=status,
+                    verification=payload_log.verification_words(source, status),
+                    outcome=payload_log.outcome_words(status, answer),
+                    numbers=tuple(numbers),
+                    items=tuple(items),
+                    body=payload_log.body_excerpt(body),
+                ),
+            )
+        except Exception:  # observability must never break anything
+            logger.exception("could not keep a webhook request for troubleshooting")
+
+    response.call_on_close(write)
 
 
 def install(app: Flask) -> None:
