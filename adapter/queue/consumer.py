@@ -174,6 +174,9 @@ class Consumer:
                 self._draining.clear()
             except redis.RedisError as exc:
                 logger.warning("consumer %s: store unavailable (%s); retrying", self.name, exc)
+                # An entry being handled when the store went away is still in our pending list: read it
+                # again first (new entries only come after it).
+                self._draining |= self.held
                 stop.wait(1.0)
         self.release_all()
         logger.info("consumer %s stopped", self.name)

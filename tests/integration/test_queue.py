@@ -178,3 +178,27 @@ def test_threads_processing_many_chats_lose_nothing(queue: JobQueue, clock: Manu
     assert len(seen) == 250
     for chat in ("a", "b", "c", "d", "e"):
         assert [n for c, n in seen if c == chat] == list(range(50))
+
+
+def test_an_entry_interrupted_by_a_store_error_is_handled_when_the_store_is_back(
+    queue: JobQueue, clock: ManualClock
+) -> None:
+    calls: list[int] = []
+
+    def handle(job: Job) -> None:
+        calls.append(job.payload["n"])
+        if len(calls) == 1:
+            raise redis.ConnectionError("Connection closed by server.")
+
+    queue.enqueue(Job("k", "a", {"n": 1}))
+    c = consumer(queue, {"k": handle}, clock)
+    stop = threading.Event()
+    thread = threading.Thread(target=c.run, args=(stop,))
+    thread.start()
+    for _ in range(100):
+        if len(calls) >= 2:
+            break
+        threading.Event().wait(0.05)
+    stop.set()
+    thread.join(5)
+    assert calls == [1, 1], "the interrupted entry was read again from the pending list"
