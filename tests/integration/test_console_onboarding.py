@@ -304,3 +304,31 @@ def test_nothing_is_installed_without_an_encryption_key(store: redis.Redis, help
     client = app.test_client()
     refused = w.install(client, w.sign_in(client), helpdesk)
     assert refused.status_code == 409 and "set ENCRYPTION_KEY first" in text(refused)
+
+
+def test_a_first_integration_adds_its_number_with_a_display_name_then_verifies_it(
+    client: Any, csrf: str, graph: GraphSimulator, app: Any
+) -> None:
+    graph.add_waba("404400440044", access_token="fresh-waba-token")
+    graph.add_signup_code("code-new", "fresh-waba-token")
+    signup_id = _signup(client, csrf)
+    only_waba = {"type": "WA_EMBEDDED_SIGNUP", "event": "FINISH_ONLY_WABA", "data": {"waba_id": "404400440044"}}
+    _post(client, csrf, f"/admin/connect/signup/{signup_id}/session", {"message": only_waba})
+    state = _post(client, csrf, f"/admin/connect/signup/{signup_id}/code", {"code": "code-new"}).json
+    assert state["state"] == "needs_number"
+    no_name = client.post(state["redirect"], data={"phone": "+1 555 017 1717", "display_name": " ", "csrf_token": csrf})
+    assert no_name.status_code == 400 and "display name" in text(no_name)
+    added = client.post(state["redirect"], data={"phone": "+1 555 017 1717", "display_name": "Acme Returns",
+                                                 "csrf_token": csrf})  # fmt: skip
+    assert added.status_code == 302
+    pnid = added.headers["Location"].rsplit("/", 1)[1]
+    created = [r for r in graph.requests_log if r["method"] == "POST" and r["path"].endswith("/phone_numbers")]
+    assert created[-1]["json"] == {"cc": "1", "phone_number": "5550171717", "verified_name": "Acme Returns"}
+    assert app.extensions["adapter"].channels.get(pnid) is not None
+    def step(name: str, **form: str) -> int:
+        return int(client.post(f"/admin/numbers/{pnid}/{name}", data={**form, "csrf_token": csrf}).status_code)
+
+    assert step("request-code", method="VOICE") == 302
+    assert step("verify-code", code=str(graph.last_verification_code(pnid))) == 302
+    assert step("register", pin="246810") == 302
+    assert graph.is_registered(pnid)

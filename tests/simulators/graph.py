@@ -284,6 +284,7 @@ class GraphSimulator:
         self._inbound_media: dict[str, dict[str, Any]] = {}
         self._by_wamid: dict[str, dict[str, Any]] = {}
         self._signup_codes: dict[str, str] = {}
+        self._empty_wabas: dict[str, str] = {}  # waba id -> its token, for WABAs with no number yet
         self._used_codes: set[str] = set()
         self._failures: list[_Failure] = []
         self._delay = 0.0
@@ -392,6 +393,11 @@ class GraphSimulator:
     def is_registered(self, phone_number_id: str) -> bool:
         with self._lock:
             return bool(self._numbers[phone_number_id]["registered"])
+
+    def add_waba(self, waba_id: str, *, access_token: str) -> None:
+        """A WhatsApp Business Account with no number yet (Embedded Signup's FINISH_ONLY_WABA)."""
+        with self._lock:
+            self._empty_wabas[waba_id] = access_token
 
     def add_signup_code(self, code: str, access_token: str) -> None:
         """An Embedded Signup code that ``oauth/access_token`` exchanges (once) for ``access_token``."""
@@ -612,11 +618,12 @@ class GraphSimulator:
 
     def _waba_tokens(self, waba_id: str) -> set[str]:
         with self._lock:
-            return {n["access_token"] for n in self._numbers.values() if n["waba_id"] == waba_id}
+            tokens = {n["access_token"] for n in self._numbers.values() if n["waba_id"] == waba_id}
+            return tokens | ({self._empty_wabas[waba_id]} if waba_id in self._empty_wabas else set())
 
     def _wabas(self) -> set[str]:
         with self._lock:
-            return {n["waba_id"] for n in self._numbers.values()}
+            return {n["waba_id"] for n in self._numbers.values()} | set(self._empty_wabas)
 
     def _params(self) -> dict[str, Any]:
         """Graph-style parameters: query string, then form fields, then a JSON object body."""
@@ -712,6 +719,7 @@ class GraphSimulator:
                 ("POST", "message_templates"): self._template_create,
                 ("DELETE", "message_templates"): self._template_delete,
                 ("GET", "phone_numbers"): self._phone_numbers_list,
+                ("POST", "phone_numbers"): self._phone_number_add,
                 ("GET", "subscribed_apps"): self._subscribed_apps_get,
                 ("POST", "subscribed_apps"): self._subscribe,
                 ("DELETE", "subscribed_apps"): self._unsubscribe,
@@ -1309,6 +1317,31 @@ class GraphSimulator:
         with self._lock:
             ids = [pnid for pnid, n in self._numbers.items() if n["waba_id"] == waba_id]
         return _json_response({"data": [self._phone_view(pnid, fields) for pnid in ids]})
+
+    def _phone_number_add(self, waba_id: str) -> Response:
+        """POST /{waba}/phone_numbers {cc, phone_number, verified_name}: a new, unregistered number whose
+        display name Meta now reviews."""
+        params = self._params()
+        for name in ("cc", "phone_number", "verified_name"):
+            if not str(params.get(name) or "").strip():
+                raise GraphError(100, f"The parameter {name} is required.")
+        cc, national = str(params["cc"]), str(params["phone_number"])
+        if not (cc.isdigit() and national.isdigit()):
+            raise _invalid("Param cc and phone_number must be digits")
+        display = cc + national
+        with self._lock:
+            if any(n["display_phone_number"] == display for n in self.phone_numbers.values()):
+                raise GraphError(100, "Invalid parameter", details="This phone number already exists")
+            token = self._empty_wabas.get(waba_id) or next(
+                n["access_token"] for n in self._numbers.values() if n["waba_id"] == waba_id
+            )
+        pnid = self._new_id()
+        self.add_phone_number(pnid, display_phone_number=display, waba_id=waba_id, access_token=token,
+                              verified_name=str(params["verified_name"]), registered=False)  # fmt: skip
+        with self._lock:
+            self.phone_numbers[pnid]["name_status"] = "PENDING_REVIEW"
+            self.phone_numbers[pnid]["code_verification_status"] = "NOT_VERIFIED"
+        return _json_response({"id": pnid})
 
     def _request_code(self, pnid: str) -> Response:
         params = self._params()
