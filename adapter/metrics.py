@@ -114,6 +114,18 @@ class RedisCollector(Collector):
         for number, chats in state.get("retrying_by_number", {}).items():
             per_number.add_metric([number], float(chats))
         yield per_number
+        held = GaugeMetricFamily(
+            "whatsapp_adapter_held_jobs_by_number", "Jobs waiting behind a retry, by number", labels=["number"]
+        )
+        held_age = GaugeMetricFamily(
+            "whatsapp_adapter_held_oldest_age_seconds_by_number",
+            "Age of the oldest job waiting behind a retry, by number", labels=["number"],
+        )
+        for number, entry in state.get("held_by_number", {}).items():
+            held.add_metric([number], float(entry["jobs"]))
+            held_age.add_metric([number], float(entry["oldest_age_seconds"]))
+        yield held
+        yield held_age
 
     def _histogram(self, name: str, help_text: str) -> HistogramMetricFamily:
         data = self.store.hgetall(keys.metric(name))

@@ -189,13 +189,26 @@ class JobQueue:
         firsts = [int(first[0][0].split("-")[0]) for first in streams[1::2] if first]
         age = max(0.0, time.time() - min(firsts) / 1000) if firsts else 0.0
         by_number: dict[str, int] = {}
+        held: dict[str, dict[str, float]] = {}
+        pipe = self.store.pipeline(transaction=False)
         for chat in retrying:
+            pipe.llen(keys.parked(chat))
+            pipe.lindex(keys.parked(chat), 0)
+        parked = pipe.execute() if retrying else []
+        now = time.time()
+        for chat, count, head in zip(retrying, parked[0::2], parked[1::2], strict=True):
             number = chat.split(":", 1)[0]
             by_number[number] = by_number.get(number, 0) + 1
+            entry = held.setdefault(number, {"jobs": 0, "oldest_age_seconds": 0.0})
+            entry["jobs"] += int(count)
+            if head:
+                since = float(json.loads(head).get("enqueued_at") or now)
+                entry["oldest_age_seconds"] = round(max(entry["oldest_age_seconds"], now - since), 3)
         return {
             "waiting": waiting,
             "oldest_age_seconds": round(age, 3),
             "retrying_chats": len(retrying),
             "retrying_by_number": by_number,
+            "held_by_number": held,  # jobs waiting behind a retry, and the oldest one's age, per number
             "dead_letters": int(dead),
         }

@@ -202,3 +202,16 @@ def test_an_entry_interrupted_by_a_store_error_is_handled_when_the_store_is_back
     stop.set()
     thread.join(5)
     assert calls == [1, 1], "the interrupted entry was read again from the pending list"
+
+
+def test_the_backlog_shows_what_waits_behind_a_retry_per_number(queue: JobQueue, clock: ManualClock) -> None:
+    def fail(job: Job) -> None:
+        raise ExternalApiError("helpdesk down", retryable=True)
+
+    for n in range(3):
+        queue.enqueue(Job("k", "111:alice", {"n": n}))
+    queue.enqueue(Job("k", "222:bob", {"n": 0}))
+    drain(consumer(queue, {"k": fail}, clock))
+    backlog = queue.backlog()
+    assert backlog["retrying_by_number"] == {"111": 1, "222": 1}
+    assert backlog["held_by_number"]["111"]["jobs"] == 3 and backlog["held_by_number"]["222"]["jobs"] == 1
