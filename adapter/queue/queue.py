@@ -15,7 +15,7 @@ import logging
 import time
 import zlib
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import redis
 
@@ -27,12 +27,14 @@ from adapter.store.connection import Store
 
 logger = logging.getLogger(__name__)
 
-# ARGV: ttl, metrics source (or ""), the two metrics hashes, then (dedupe_key or "", stream, job_json)
-# triples. Returns how many were added; with a source, counts the request and its items in the same step.
+# ARGV: ttl, metrics source (or ""), the two metrics hashes, a log list (or ""), the log entry's JSON
+# before and after its answer, the log's length, then (dedupe_key or "", stream, job_json) triples.
+# Returns how many were added; with a source, counts the request and its items in the same step, and with
+# a log list keeps the request for troubleshooting with its answer, still in one round trip.
 _ENQUEUE_ONCE = """
 local added = 0
 local items = 0
-for i = 5, #ARGV, 3 do
+for i = 9, #ARGV, 3 do
   items = items + 1
   local fresh = true
   if ARGV[i] ~= "" then
@@ -48,8 +50,23 @@ if ARGV[2] ~= "" then
   redis.call("HINCRBY", ARGV[4], "result=enqueued,source=" .. ARGV[2], added)
   redis.call("HINCRBY", ARGV[4], "result=duplicate,source=" .. ARGV[2], items - added)
 end
+if ARGV[5] ~= "" then
+  local answer = '{"received":' .. items .. ',"enqueued":' .. added .. '}'
+  redis.call("LPUSH", ARGV[5], ARGV[6] .. answer .. ARGV[7])
+  redis.call("LTRIM", ARGV[5], 0, tonumber(ARGV[8]) - 1)
+end
 return added
 """
+
+class RequestLog(NamedTuple):
+    """A capped list that keeps each request with the answer the enqueue gives it (`{"received","enqueued"}`
+    inserted between `before` and `after`)."""
+
+    key: str
+    before: str
+    after: str
+    length: int
+
 
 class JobQueue:
     def __init__(self, store: Store, *, partitions: int, dedupe_ttl_seconds: int, clock: Clock) -> None:
@@ -67,7 +84,9 @@ class JobQueue:
 
     # --- producers -------------------------------------------------------------------
 
-    def enqueue_once(self, items: Iterable[tuple[str | None, Job]], *, source: str = "") -> int:
+    def enqueue_once(
+        self, items: Iterable[tuple[str | None, Job]], *, source: str = "", log: RequestLog | None = None
+    ) -> int:
         """Enqueue each job whose dedupe key is new, all in one atomic round trip.
 
         Raises StoreUnavailable when Redis cannot be reached, so the web layer answers 503 and
@@ -75,12 +94,13 @@ class JobQueue:
         """
         now = self.clock.now()
         argv: list[Any] = [
-            self.dedupe_ttl_seconds, source, keys.metric("webhooks_received"), keys.metric("webhook_items")
+            self.dedupe_ttl_seconds, source, keys.metric("webhooks_received"), keys.metric("webhook_items"),
+            *(log if log is not None else ("", "", "", 1)),
         ]
         for dedupe_key, job in items:
             stamped = job if job.enqueued_at else dataclasses.replace(job, enqueued_at=now)
             argv += [dedupe_key or "", self.stream_of(job.chat), stamped.to_json()]
-        if len(argv) == 4 and not source:
+        if len(argv) == 8 and not source and log is None:
             return 0
         try:
             return int(self._enqueue_once(args=argv))

@@ -23,6 +23,8 @@ def _keep(response: Response) -> None:
     """Take what the record needs now; parse and write it once the answer has been sent, so the sender
     never waits for the troubleshooting log."""
     path = request.path
+    if path == "/webhooks/meta" and response.status_code == 200:
+        return  # kept by the enqueue itself, with its answer (console/payload_log.accepted_meta_log)
     if path == "/webhooks/meta":
         source, number = "meta", ""
     elif path.startswith(HELPDESK_PREFIX):

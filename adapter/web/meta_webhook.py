@@ -7,6 +7,7 @@ import hmac
 from flask import Blueprint, Response, jsonify, request
 from marshmallow import ValidationError
 
+from adapter.console.payload_log import accepted_meta_log
 from adapter.errors import BadRequest, Forbidden, Unauthorized
 from adapter.meta import signature
 from adapter.meta.ingest import jobs_from_webhook
@@ -47,5 +48,6 @@ def receive_notification() -> tuple[Response, int]:
     if envelope is None:
         raise BadRequest("not a WhatsApp Business Account webhook: the body must be a JSON object")
     jobs = jobs_from_webhook(envelope)
-    enqueued = svc.queue.enqueue_once(jobs, source="meta")
+    log = accepted_meta_log(envelope, body, svc.clock.now())
+    enqueued = svc.queue.enqueue_once(jobs, source="meta", log=log)
     return jsonify({"received": len(jobs), "enqueued": enqueued}), 200
