@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import ValidationError
 
 from adapter.errors import BadRequest
-from adapter.helpdesk.events import is_retry_request, is_sendable
+from adapter.helpdesk.events import SENDABLE_MESSAGE_TYPES, is_retry_request, is_sendable
 from adapter.helpdesk.schemas import CONVERSATION_EVENT, MESSAGE_EVENT, WEBHOOK
 from adapter.queue.jobs import Job
 from adapter.store import keys
@@ -37,6 +37,10 @@ def jobs_from_event(phone_number_id: str, payload: Any) -> Routed:
         raise BadRequest("not a helpdesk webhook: the body must be a JSON object")
     event = _load(WEBHOOK, payload, "webhook")["event"]
     if event == "message_created":
+        kind, echo = payload.get("message_type"), payload.get("private") is True or bool(payload.get("source_id"))
+        if isinstance(kind, str) and (kind not in SENDABLE_MESSAGE_TYPES or echo):
+            # Most of these are the echoes of what we wrote (customer messages): no need to validate them.
+            return Routed([], "not a new outgoing public message")
         data = _load(MESSAGE_EVENT, payload, "message_created")
         if not is_sendable(data):
             return Routed([], "not a new outgoing public message")
