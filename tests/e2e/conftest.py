@@ -62,13 +62,16 @@ def build_world(
     graph: GraphSimulator,
     helpdesk: HelpdeskSimulator,
     clock: Clock | None = None,
+    threads: int = 2,
     **settings: str,
 ) -> World:
+    """Both simulators seeded with one number, account, user and inbox; the adapter (web + `threads` consumer
+    threads; 0 = the web only) running against them, its channel connected."""
     graph.reset()
     helpdesk.reset()
     graph.add_phone_number(PNID, display_phone_number="15550783881", waba_id=WABA, access_token=GRAPH_TOKEN)
     config = make_settings(GRAPH_API_BASE_URL=graph.base_url, HELPDESK_BASE_URL=helpdesk.base_url, **settings)
-    adapter = RunningAdapter(config, store, clock=clock)
+    adapter = RunningAdapter(config, store, clock=clock, threads=threads)
     helpdesk.add_account(ACCOUNT)
     helpdesk.add_user(ACCOUNT, token=HELPDESK_TOKEN)
     webhook_url = f"{adapter.url}/webhooks/helpdesk/{PNID}"

@@ -11,18 +11,11 @@ import redis
 import requests
 
 from tests.conftest import (
-    APP_SECRET,
-    GRAPH_TOKEN,
-    HELPDESK_TOKEN,
-    INBOX_SECRET,
     PNID,
     WABA,
-    RunningAdapter,
-    make_channel,
-    make_settings,
     wait_for,
 )
-from tests.e2e.conftest import ACCOUNT
+from tests.e2e.conftest import build_world
 from tests.faults.conftest import RestartableRedis
 from tests.simulators import meta_payloads as mp
 from tests.simulators.graph import GraphSimulator
@@ -31,23 +24,16 @@ from tests.simulators.helpdesk import HelpdeskSimulator
 MESSAGES = 60
 
 
-def test_a_redis_restart_mid_flow_loses_nothing(own_redis: RestartableRedis) -> None:
-    graph = GraphSimulator(app_secret=APP_SECRET).start()
-    helpdesk = HelpdeskSimulator().start()
+def test_a_redis_restart_mid_flow_loses_nothing(
+    own_redis: RestartableRedis, graph_server: GraphSimulator, helpdesk_server: HelpdeskSimulator
+) -> None:
     store = redis.Redis.from_url(own_redis.url, decode_responses=True, socket_timeout=2, socket_connect_timeout=0.5)
-    settings = make_settings(
-        REDIS_URL=own_redis.url, GRAPH_API_BASE_URL=graph.base_url, HELPDESK_BASE_URL=helpdesk.base_url,
-        RETRY_BASE_SECONDS="0.2", RETRY_MAX_SECONDS="1", JOB_MAX_ATTEMPTS="100",
+    world = build_world(
+        store, graph_server, helpdesk_server,
+        REDIS_URL=own_redis.url, RETRY_BASE_SECONDS="0.2", RETRY_MAX_SECONDS="1", JOB_MAX_ATTEMPTS="100",
     )
-    adapter = RunningAdapter(settings, store)
+    graph, helpdesk = world.graph, world.helpdesk
     try:
-        graph.add_phone_number(PNID, display_phone_number="15550783881", waba_id=WABA, access_token=GRAPH_TOKEN)
-        helpdesk.add_account(ACCOUNT)
-        helpdesk.add_user(ACCOUNT, token=HELPDESK_TOKEN)
-        inbox = helpdesk.add_inbox(ACCOUNT, name="WA", webhook_url=f"{adapter.url}/webhooks/helpdesk/{PNID}",
-                                   secret=INBOX_SECRET)
-        adapter.services.channels.save(make_channel(helpdesk_inbox_id=int(inbox["id"])))
-        graph.webhook_url = f"{adapter.url}/webhooks/meta"
         answers: Counter[int] = Counter()
         wamids: list[str] = []
 
@@ -89,6 +75,4 @@ def test_a_redis_restart_mid_flow_loses_nothing(own_redis: RestartableRedis) -> 
         texts = [m["content"] for m in helpdesk.messages_in(*conversation)]
         assert texts == [f"m{i}" for i in range(MESSAGES)], "still in order"
     finally:
-        adapter.close()
-        graph.stop()
-        helpdesk.stop()
+        world.adapter.close()

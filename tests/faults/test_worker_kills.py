@@ -14,18 +14,13 @@ import redis
 from tests.conftest import (
     APP_SECRET,
     ENCRYPTION_KEY,
-    GRAPH_TOKEN,
-    HELPDESK_TOKEN,
-    INBOX_SECRET,
     PNID,
     TEST_REDIS_URL,
     WABA,
     RunningAdapter,
-    make_channel,
-    make_settings,
     wait_for,
 )
-from tests.e2e.conftest import ACCOUNT
+from tests.e2e.conftest import ACCOUNT, build_world
 from tests.faults.conftest import StatusPump, WorkerProcesses
 from tests.simulators import meta_payloads as mp
 from tests.simulators.graph import GraphSimulator
@@ -42,25 +37,18 @@ WORKER_ENV = {
 
 
 @pytest.fixture
-def flow(store: redis.Redis) -> Iterator[tuple[RunningAdapter, GraphSimulator, HelpdeskSimulator, WorkerProcesses]]:
-    graph = GraphSimulator(app_secret=APP_SECRET).start()
-    helpdesk = HelpdeskSimulator().start()
-    graph.add_phone_number(PNID, display_phone_number="15550783881", waba_id=WABA, access_token=GRAPH_TOKEN)
-    settings = {"GRAPH_API_BASE_URL": graph.base_url, "HELPDESK_BASE_URL": helpdesk.base_url, **WORKER_ENV}
-    web = RunningAdapter(make_settings(**settings), store, threads=0)  # the web only; workers are processes
-    helpdesk.add_account(ACCOUNT)
-    helpdesk.add_user(ACCOUNT, token=HELPDESK_TOKEN)
-    webhook_url = f"{web.url}/webhooks/helpdesk/{PNID}"
-    inbox = helpdesk.add_inbox(ACCOUNT, name="WA", webhook_url=webhook_url, secret=INBOX_SECRET)
-    web.services.channels.save(make_channel(helpdesk_inbox_id=int(inbox["id"])))
-    graph.webhook_url = f"{web.url}/webhooks/meta"
-    env = {**settings, "REDIS_URL": TEST_REDIS_URL, "META_APP_SECRET": APP_SECRET, "ENCRYPTION_KEY": ENCRYPTION_KEY}
+def flow(
+    store: redis.Redis, graph_server: GraphSimulator, helpdesk_server: HelpdeskSimulator
+) -> Iterator[tuple[RunningAdapter, GraphSimulator, HelpdeskSimulator, WorkerProcesses]]:
+    world = build_world(store, graph_server, helpdesk_server, threads=0, **WORKER_ENV)  # workers: processes
+    env = {
+        **WORKER_ENV, "REDIS_URL": TEST_REDIS_URL, "META_APP_SECRET": APP_SECRET, "ENCRYPTION_KEY": ENCRYPTION_KEY,
+        "GRAPH_API_BASE_URL": graph_server.base_url, "HELPDESK_BASE_URL": helpdesk_server.base_url,
+    }
     workers = WorkerProcesses(env, count=2)
-    yield web, graph, helpdesk, workers
+    yield world.adapter, world.graph, world.helpdesk, workers
     workers.stop()
-    web.close()
-    graph.stop()
-    helpdesk.stop()
+    world.adapter.close()
 
 
 def killer(workers: WorkerProcesses, stop: threading.Event, rng: random.Random) -> None:
