@@ -71,7 +71,7 @@ def build_handlers(services: Services) -> Mapping[str, Handler]:
         services.events.record("meta_events", job.payload)
         if field in TEMPLATE_FIELDS:
             if apply_template_event(services.templates, waba_id, field, value or {}):
-                for channel in _channels_of(services, waba_id):
+                for channel in services.channels.of_waba(waba_id):
                     services.queue.enqueue(jobs.inbox_settings(channel.phone_number_id))
         elif field == "user_preferences":
             apply_user_preferences(services.optouts, services.channels, waba_id, value or {})
@@ -104,7 +104,7 @@ def build_handlers(services: Services) -> Mapping[str, Handler]:
 
     def templates_sync(job: Job) -> None:
         waba_id = str(job.payload["waba_id"])
-        channels = _channels_of(services, waba_id)
+        channels = services.channels.of_waba(waba_id)
         if not channels:
             return
         synced = sync_waba(services.graph, services.templates, channels[0].graph_access_token, waba_id)
@@ -144,10 +144,6 @@ def build_handlers(services: Services) -> Mapping[str, Handler]:
         jobs.INBOX_SETTINGS_JOB: inbox_settings,
         jobs.WINDOW_WARNING_JOB: window_warning,
     }
-
-
-def _channels_of(services: Services, waba_id: str) -> list[Channel]:
-    return [channel for channel in services.channels.all() if channel.waba_id == waba_id]
 
 
 def report_give_up(services: Services) -> GiveUpHook:

@@ -56,7 +56,7 @@ def apply_user_preferences(
     """Marketing stop / resume per customer, on the number named in the metadata (else all of the WABA's)."""
     metadata = value.get("metadata")
     named = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
-    numbers = [str(named)] if named else [c.phone_number_id for c in channels.all() if c.waba_id == waba_id]
+    numbers = [str(named)] if named else [c.phone_number_id for c in channels.of_waba(waba_id)]
     changed = 0
     for preference in value.get("user_preferences") or []:
         if not isinstance(preference, dict) or preference.get("category") != "marketing_messages":

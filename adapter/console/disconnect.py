@@ -39,7 +39,7 @@ def deregister_steps(phone_number_id: str) -> str:
 def disconnect(services: Services, phone_number_id: str) -> Disconnected:
     channel = admin_actions.require_channel(services, phone_number_id)
     others = [
-        c for c in services.channels.all() if c.waba_id == channel.waba_id and c.phone_number_id != phone_number_id
+        c for c in services.channels.of_waba(channel.waba_id) if c.phone_number_id != phone_number_id
     ]
     unsubscribed, note = False, ""
     if others:

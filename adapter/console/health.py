@@ -163,7 +163,7 @@ def refresh(services: Services, channel: Channel) -> NumberHealth:
 
 
 def _numbers_of_waba(services: Services, waba_id: str) -> list[Channel]:
-    return [c for c in services.channels.all() if c.waba_id == waba_id]
+    return services.channels.of_waba(waba_id)
 
 
 def _matching(services: Services, waba_id: str, display_phone_number: str) -> list[Channel]:

@@ -133,6 +133,10 @@ class ChannelRepository:
             pipe.hgetall(keys.channel(phone_number_id))
         return [self._load(data) for data in pipe.execute() if data]
 
+    def of_waba(self, waba_id: str) -> list[Channel]:
+        """The connected numbers of one WhatsApp Business Account."""
+        return [channel for channel in self.all() if channel.waba_id == waba_id]
+
     def remove(self, phone_number_id: str) -> bool:
         self._cache.pop(phone_number_id, None)
         pipe = self.store.pipeline(transaction=True)
