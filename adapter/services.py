@@ -44,8 +44,15 @@ class Services:
     gate: WindowGate
     # Transport freshness (webhook timestamps) is judged by the wall clock, whatever the domain clock says.
     wall_clock: Clock = field(default_factory=SystemClock)
+    _bridge: BridgeContext | None = field(default=None, repr=False)
 
     def bridge(self) -> BridgeContext:
+        """The bridge's dependencies, built once (its throttle registers Lua scripts)."""
+        if self._bridge is None:
+            self._bridge = self._build_bridge()
+        return self._bridge
+
+    def _build_bridge(self) -> BridgeContext:
         from adapter.console.health import name_gate_reason  # the console reads the number's health
 
         return BridgeContext(
