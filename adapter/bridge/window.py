@@ -37,12 +37,14 @@ WINDOW_OPENERS = frozenset(
 # Keep the last-inbound mark a little past the window so a late status can still be judged.
 _MARK_TTL_SECONDS = WINDOW_SECONDS + 3600
 
-# SET to the larger of the stored and the new timestamp (out-of-order webhooks never move it back).
+# SET to the larger of the stored and the new timestamp (out-of-order webhooks never move it back), and
+# mark the chat as waiting for an answer until the window closes (KEYS[2], member ARGV[3], score ARGV[4]).
 _RECORD_LATEST = """
 local current = tonumber(redis.call("GET", KEYS[1]) or "0")
 local incoming = tonumber(ARGV[1])
 if incoming > current then
   redis.call("SET", KEYS[1], ARGV[1], "EX", ARGV[2])
+  redis.call("ZADD", KEYS[2], ARGV[4], ARGV[3])
   return 1
 end
 return 0
@@ -63,10 +65,12 @@ class WindowTracker:
         if message_type not in WINDOW_OPENERS:
             return False
         ttl = max(1, int(timestamp + _MARK_TTL_SECONDS - self.clock.now()))
-        moved = bool(self._record(keys=[keys.window(phone_number_id, customer)], args=[timestamp, ttl]))
-        if moved:
-            self.store.zadd(keys.AWAITING_ANSWER, {f"{phone_number_id}:{customer}": timestamp + WINDOW_SECONDS})
-        return moved
+        return bool(
+            self._record(
+                keys=[keys.window(phone_number_id, customer), keys.AWAITING_ANSWER],
+                args=[timestamp, ttl, f"{phone_number_id}:{customer}", timestamp + WINDOW_SECONDS],
+            )
+        )
 
     def mark_answered(self, phone_number_id: str, customer: str) -> None:
         self.store.zrem(keys.AWAITING_ANSWER, f"{phone_number_id}:{customer}")
