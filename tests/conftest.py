@@ -19,6 +19,8 @@ from adapter.meta import signature as meta_signature
 from adapter.services import Services
 from adapter.settings import Settings, load_settings
 from adapter.store.channels import Channel
+from tests.simulators.graph import GraphSimulator
+from tests.simulators.helpdesk import HelpdeskSimulator
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 APP_SECRET = "test-app-secret"
@@ -39,6 +41,21 @@ def store() -> Iterator[redis.Redis]:
     yield client
     client.flushdb()
     client.close()
+
+
+@pytest.fixture(scope="module")
+def graph() -> Iterator[GraphSimulator]:
+    """A Graph API simulator of the module's own (the console tests seed it with tests.browser.world)."""
+    sim = GraphSimulator(app_secret=APP_SECRET).start()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture(scope="module")
+def helpdesk() -> Iterator[HelpdeskSimulator]:
+    sim = HelpdeskSimulator().start()
+    yield sim
+    sim.stop()
 
 
 def make_settings(**overrides: str) -> Settings:

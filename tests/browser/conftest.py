@@ -15,7 +15,6 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from tests.browser.world import LiveAdapter, free_port, live_adapter, seed
-from tests.conftest import APP_SECRET
 from tests.simulators.graph import GraphSimulator
 from tests.simulators.helpdesk import HelpdeskSimulator
 
@@ -55,20 +54,6 @@ def sdk_url() -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{port}/en_US/sdk.js"
     server.shutdown()
-
-
-@pytest.fixture(scope="session")
-def graph() -> Iterator[GraphSimulator]:
-    sim = GraphSimulator(app_secret=APP_SECRET).start()
-    yield sim
-    sim.stop()
-
-
-@pytest.fixture(scope="session")
-def helpdesk() -> Iterator[HelpdeskSimulator]:
-    sim = HelpdeskSimulator().start()
-    yield sim
-    sim.stop()
 
 
 @pytest.fixture

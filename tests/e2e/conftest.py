@@ -68,6 +68,7 @@ def build_world(
     """Both simulators seeded with one number, account, user and inbox; the adapter (web + `threads` consumer
     threads; 0 = the web only) running against them, its channel connected."""
     graph.reset()
+    graph.clear_templates()  # each world starts without another test's templates
     helpdesk.reset()
     graph.add_phone_number(PNID, display_phone_number="15550783881", waba_id=WABA, access_token=GRAPH_TOKEN)
     config = make_settings(GRAPH_API_BASE_URL=graph.base_url, HELPDESK_BASE_URL=helpdesk.base_url, **settings)

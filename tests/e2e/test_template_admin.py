@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import ADMIN_TOKEN, PNID, WABA, wait_for
+from tests.conftest import ADMIN_TOKEN, PNID, wait_for
 from tests.e2e.conftest import World
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -40,4 +40,3 @@ def test_a_template_is_created_listed_and_deleted(world: World) -> None:
     assert "still in review by Meta" in listed[0]["why_not_sendable"]
     assert call(world, "DELETE", "/templates/order_update").status_code == 200
     wait_for(lambda: call(world, "GET", "/templates").json()["templates"] == [], message="deleted")
-    assert WABA

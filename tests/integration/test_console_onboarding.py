@@ -3,7 +3,6 @@ the console, against the Graph and helpdesk simulators; every onboarding error i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,25 +12,10 @@ from adapter import create_app
 from adapter.console import onboarding_errors as oe
 from adapter.errors import GraphApiError, NetworkError
 from tests.browser import world as w
-from tests.conftest import APP_SECRET
 from tests.simulators.graph import GraphSimulator
 from tests.simulators.helpdesk import HelpdeskSimulator
 
 HTTPS = {"base_url": "https://localhost"}
-
-
-@pytest.fixture(scope="module")
-def graph() -> Iterator[GraphSimulator]:
-    sim = GraphSimulator(app_secret=APP_SECRET).start()
-    yield sim
-    sim.stop()
-
-
-@pytest.fixture(scope="module")
-def helpdesk() -> Iterator[HelpdeskSimulator]:
-    sim = HelpdeskSimulator().start()
-    yield sim
-    sim.stop()
 
 
 @pytest.fixture

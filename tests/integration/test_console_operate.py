@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,7 +16,7 @@ from adapter.clock import ManualClock
 from adapter.console import charts, health, stats
 from adapter.helpdesk.client import HelpdeskClient
 from tests.browser import world as w
-from tests.conftest import APP_SECRET, sign_meta
+from tests.conftest import sign_meta
 from tests.simulators import meta_payloads as mp
 from tests.simulators.graph import GraphSimulator
 from tests.simulators.helpdesk import HelpdeskSimulator
@@ -25,20 +24,6 @@ from tests.simulators.helpdesk import HelpdeskSimulator
 CUSTOMER = "16505551234"
 ORDER_TEMPLATE = {"name": "order_update", "language": "en_US", "category": "UTILITY", "components": [
     {"type": "BODY", "text": "Hi {{1}}, your order {{2}} has shipped.", "example": {"body_text": [["Ana", "A-1"]]}}]}
-
-
-@pytest.fixture(scope="module")
-def graph() -> Iterator[GraphSimulator]:
-    sim = GraphSimulator(app_secret=APP_SECRET).start()
-    yield sim
-    sim.stop()
-
-
-@pytest.fixture(scope="module")
-def helpdesk() -> Iterator[HelpdeskSimulator]:
-    sim = HelpdeskSimulator().start()
-    yield sim
-    sim.stop()
 
 
 @pytest.fixture

@@ -394,6 +394,12 @@ class GraphSimulator:
         with self._lock:
             return bool(self._numbers[phone_number_id]["registered"])
 
+    def clear_templates(self) -> None:
+        """Forget every template (reset() keeps them, like the numbers)."""
+        with self._lock:
+            self.templates.clear()
+            self._template_waba.clear()
+
     def add_waba(self, waba_id: str, *, access_token: str) -> None:
         """A WhatsApp Business Account with no number yet (Embedded Signup's FINISH_ONLY_WABA)."""
         with self._lock:
