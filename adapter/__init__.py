@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     if settings is None:
         settings = load_settings(os.environ)
         configure_logging(settings.log_level, settings.log_format)
-    app = Flask(__name__)
+    app = web.WebApp(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     services = build_services(settings, store=store, clock=clock)
     refuse_plaintext_secrets(services)
@@ -45,7 +45,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
 
 def _log_requests(app: Flask) -> None:
     """Every line logged while handling a request carries its id and path."""
-    import uuid
 
     from flask import g, request
 
@@ -53,7 +52,7 @@ def _log_requests(app: Flask) -> None:
 
     @app.before_request
     def _bind() -> None:
-        g.log_token = bind(request_id=uuid.uuid4().hex[:12], path=request.path)
+        g.log_token = bind(request_id=os.urandom(6).hex(), path=request.path)
 
     @app.teardown_request
     def _unbind(_: BaseException | None) -> None:

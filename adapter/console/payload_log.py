@@ -10,12 +10,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import uuid
+import os
 from dataclasses import dataclass
 from typing import Any
 
 from redis import RedisError
 
+from adapter import jsonfast
 from adapter.queue.queue import RequestLog
 from adapter.store import keys
 from adapter.store.connection import Store
@@ -37,11 +38,10 @@ class WebhookRecord:
     numbers: tuple[str, ...]  # phone_number_ids (or "waba:<id>") it concerns
     items: tuple[dict[str, str], ...]  # per item: kind, id, number (for following it further)
     body: str
-    id: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex[:16])
+    id: str = dataclasses.field(default_factory=lambda: os.urandom(8).hex())
 
     def to_json(self) -> str:
-        return json.dumps({**self.__dict__, "numbers": list(self.numbers), "items": list(self.items)},
-                          ensure_ascii=False)  # fmt: skip
+        return jsonfast.dumps({**self.__dict__, "numbers": list(self.numbers), "items": list(self.items)})
 
     @classmethod
     def from_json(cls, raw: str) -> WebhookRecord:

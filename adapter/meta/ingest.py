@@ -26,27 +26,42 @@ def _digest(*parts: Any) -> str:
     return hashlib.sha1(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def jobs_from_webhook(envelope: dict[str, Any]) -> list[tuple[str | None, Job]]:
+def jobs_from_webhook(payload: Any) -> list[tuple[str | None, Job]]:
     """Every item of every change of every entry, each with its dedupe key.
 
-    A `messages` change must have the documented shape (metadata, lists of objects), or the whole
-    webhook is refused with 400: silently skipping part of it would lose messages.
+    The envelope, and each `messages` change (metadata, lists of objects), must have the documented shape,
+    or the whole webhook is refused with 400: silently skipping part of it would lose messages.
     """
+    envelope = payload if schemas.plainly_valid(payload) else _checked(payload)
     jobs: list[tuple[str | None, Job]] = []
     for entry in envelope["entry"]:
         waba_id = str(entry["id"])
         for change in entry["changes"]:
             value = change["value"]
             if change["field"] == "messages":
-                try:
-                    checked = schemas.MESSAGES_VALUE.load(value)
-                except ValidationError as exc:
-                    raise BadRequest("invalid `messages` change", details=exc.messages) from None
-                jobs += _messages_jobs(str(checked["metadata"]["phone_number_id"]), value)
+                jobs += _messages_jobs(str(value["metadata"]["phone_number_id"]), value)
             else:
                 item = {"waba_id": waba_id, "field": change["field"], "value": value, "time": entry.get("time")}
                 jobs.append((keys.dedupe("meta.event", _digest(item)), Job(EVENT_JOB, f"waba:{waba_id}", item)))
     return jobs
+
+
+def _checked(payload: Any) -> dict[str, Any]:
+    """The schemas' verdict on a webhook the fast check did not vouch for: the loaded envelope, or a precise 400."""
+    if not isinstance(payload, dict):
+        raise BadRequest("not a WhatsApp Business Account webhook: the body must be a JSON object")
+    try:
+        envelope: dict[str, Any] = schemas.ENVELOPE.load(payload)
+    except ValidationError as exc:
+        raise BadRequest("not a WhatsApp Business Account webhook", details=exc.messages) from None
+    for entry in envelope["entry"]:
+        for change in entry["changes"]:
+            if change["field"] == "messages":
+                try:
+                    schemas.MESSAGES_VALUE.load(change["value"])
+                except ValidationError as exc:
+                    raise BadRequest("invalid `messages` change", details=exc.messages) from None
+    return envelope
 
 
 def _messages_jobs(phone_number_id: str, value: dict[str, Any]) -> list[tuple[str | None, Job]]:

@@ -81,5 +81,44 @@ class StatusSchema(_Open):
 
 ENVELOPE = EnvelopeSchema()
 MESSAGES_VALUE = MessagesValueSchema()
+
+
+# The fast path of ingest. Marshmallow costs more than everything else a webhook does, and nearly every
+# webhook is well formed, so a plain check of the same rules runs first; it only ever answers "certainly
+# valid", and whatever it does not vouch for goes through the schemas above, which decide and explain.
+# (tests/unit/test_meta_shape.py holds it to that: it never accepts what the schemas refuse.)
+
+def _is_list_of_dicts(value: Any) -> bool:
+    return type(value) is list and all(type(item) is dict for item in value)
+
+
+def _plain_messages_value(value: dict[str, Any]) -> bool:
+    metadata = value.get("metadata")
+    if type(metadata) is not dict or type(metadata.get("phone_number_id")) is not str:
+        return False
+    if "display_phone_number" in metadata and type(metadata["display_phone_number"]) is not str:
+        return False
+    return all(
+        name not in value or _is_list_of_dicts(value[name]) for name in ("contacts", "messages", "statuses", "errors")
+    )
+
+
+def plainly_valid(payload: Any) -> bool:
+    """True only when ENVELOPE, and MESSAGES_VALUE on every `messages` change, would load `payload` as it is."""
+    if type(payload) is not dict or payload.get("object") != "whatsapp_business_account":
+        return False
+    entries = payload.get("entry")
+    if type(entries) is not list:
+        return False
+    for entry in entries:
+        if type(entry) is not dict or type(entry.get("id")) is not str or type(entry.get("changes")) is not list:
+            return False
+        for change in entry["changes"]:
+            if type(change) is not dict or type(change.get("field")) is not str:
+                return False
+            value = change.get("value")
+            if type(value) is not dict or (change["field"] == "messages" and not _plain_messages_value(value)):
+                return False
+    return True
 INBOUND_MESSAGE = InboundMessageSchema()
 STATUS = StatusSchema()

@@ -9,7 +9,6 @@ the parked jobs from that list, in order. Other chats are never held up by it.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import time
@@ -98,8 +97,7 @@ class JobQueue:
             *(log if log is not None else ("", "", "", 1)),
         ]
         for dedupe_key, job in items:
-            stamped = job if job.enqueued_at else dataclasses.replace(job, enqueued_at=now)
-            argv += [dedupe_key or "", self.stream_of(job.chat), stamped.to_json()]
+            argv += [dedupe_key or "", self.stream_of(job.chat), job.to_json(enqueued_at=job.enqueued_at or now)]
         if len(argv) == 8 and not source and log is None:
             return 0
         try:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, Response, jsonify, request
-from marshmallow import ValidationError
+from flask import Blueprint, Response, request
 
 from adapter.console.payload_log import accepted_meta_log
-from adapter.errors import BadRequest, Forbidden, Unauthorized
+from adapter.errors import Forbidden, Unauthorized
 from adapter.meta import signature
 from adapter.meta.ingest import jobs_from_webhook
-from adapter.meta.schemas import ENVELOPE
 from adapter.web.common import json_body, services
 
 blueprint = Blueprint("meta_webhook", __name__)
@@ -41,13 +39,9 @@ def receive_notification() -> tuple[Response, int]:
     if not signature.verify_signature(secret, body, request.headers.get(signature.HEADER)):
         raise Unauthorized(f"missing or wrong {signature.HEADER}")
     payload = json_body(body, lone_surrogates=True)
-    try:
-        envelope = ENVELOPE.load(payload) if isinstance(payload, dict) else None
-    except ValidationError as exc:
-        raise BadRequest("not a WhatsApp Business Account webhook", details=exc.messages) from None
-    if envelope is None:
-        raise BadRequest("not a WhatsApp Business Account webhook: the body must be a JSON object")
-    jobs = jobs_from_webhook(envelope)
-    log = accepted_meta_log(envelope, body, svc.clock.now())
+    jobs = jobs_from_webhook(payload)
+    log = accepted_meta_log(payload, body, svc.clock.now())
     enqueued = svc.queue.enqueue_once(jobs, source="meta", log=log)
-    return jsonify({"received": len(jobs), "enqueued": enqueued}), 200
+    # Written by hand: jsonify's provider costs more than the whole answer is worth on this hot path.
+    answer = f'{{"received":{len(jobs)},"enqueued":{enqueued}}}\n'
+    return Response(answer, status=200, mimetype="application/json"), 200

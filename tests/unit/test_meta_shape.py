@@ -1,0 +1,116 @@
+"""The ingest's fast shape check vouches only for what the marshmallow schemas accept, and for every real sample."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from marshmallow import ValidationError
+
+from adapter import jsonfast
+from adapter.errors import BadRequest
+from adapter.meta import schemas
+from adapter.meta.ingest import jobs_from_webhook
+from tests import contracts
+
+SAMPLES = {
+    f"{name}/{variant}": payload
+    for name in ("meta_messages", "meta_statuses", "meta_other_fields")
+    for variant, payload in contracts.load(name).items()
+}
+
+
+def schemas_accept(payload: Any) -> bool:
+    try:
+        envelope = schemas.ENVELOPE.load(payload)
+        for entry in envelope["entry"]:
+            for change in entry["changes"]:
+                if change["field"] == "messages":
+                    schemas.MESSAGES_VALUE.load(change["value"])
+    except ValidationError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_every_real_sample_takes_the_fast_path(name: str) -> None:
+    assert schemas.plainly_valid(SAMPLES[name])
+
+
+@pytest.mark.parametrize("name", sorted(contracts.load("meta_not_webhooks")))
+def test_what_is_not_a_webhook_is_left_to_the_schemas(name: str) -> None:
+    payload = contracts.load("meta_not_webhooks")[name]
+    assert not schemas.plainly_valid(payload)
+    with pytest.raises(BadRequest):
+        jobs_from_webhook(payload)
+
+
+# Mutations of real samples: a value anywhere in the envelope's spine replaced by another JSON type, or removed.
+ODD_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=5),
+    st.just([]), st.just({}), st.just([1]), st.just(["x"]), st.just([{}]), st.just({"id": 1}),
+)  # fmt: skip
+SPINE = [
+    ("object",), ("entry",), ("entry", 0), ("entry", 0, "id"), ("entry", 0, "changes"), ("entry", 0, "changes", 0),
+    ("entry", 0, "changes", 0, "field"), ("entry", 0, "changes", 0, "value"),
+    ("entry", 0, "changes", 0, "value", "metadata"),
+    ("entry", 0, "changes", 0, "value", "metadata", "phone_number_id"),
+    ("entry", 0, "changes", 0, "value", "metadata", "display_phone_number"),
+    ("entry", 0, "changes", 0, "value", "contacts"), ("entry", 0, "changes", 0, "value", "contacts", 0),
+    ("entry", 0, "changes", 0, "value", "messages"), ("entry", 0, "changes", 0, "value", "messages", 0),
+    ("entry", 0, "changes", 0, "value", "statuses"), ("entry", 0, "changes", 0, "value", "statuses", 0),
+    ("entry", 0, "changes", 0, "value", "errors"),
+]  # fmt: skip
+
+
+def mutate(payload: Any, path: tuple[Any, ...], value: Any, remove: bool) -> Any:
+    changed = copy.deepcopy(payload)
+    parent = changed
+    for step in path[:-1]:
+        try:
+            parent = parent[step]
+        except (KeyError, IndexError, TypeError):
+            return changed
+    last = path[-1]
+    if isinstance(parent, dict) and isinstance(last, str):
+        if remove:
+            parent.pop(last, None)
+        else:
+            parent[last] = value
+    elif isinstance(parent, list) and isinstance(last, int) and last < len(parent):
+        if remove:
+            del parent[last]
+        else:
+            parent[last] = value
+    return changed
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sample=st.sampled_from(sorted(SAMPLES)),
+    mutations=st.lists(st.tuples(st.sampled_from(SPINE), ODD_VALUES, st.booleans()), min_size=1, max_size=3),
+)
+def test_the_fast_path_never_vouches_for_what_the_schemas_refuse(
+    sample: str, mutations: list[tuple[tuple[Any, ...], Any, bool]]
+) -> None:
+    payload = SAMPLES[sample]
+    for path, value, remove in mutations:
+        payload = mutate(payload, path, value, remove)
+    if schemas.plainly_valid(payload):
+        assert schemas_accept(payload), json.dumps(payload)[:500]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"text": "half an emoji \ud83d"},
+        {"id": 2**70},
+        {"text": "héllo 👋", "n": -1.5e300},
+    ],
+)
+def test_stored_json_reads_back_to_the_same_value(value: dict[str, Any]) -> None:
+    assert json.loads(jsonfast.dumps(value)) == value
