@@ -4,31 +4,39 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+from dataclasses import dataclass
 from typing import Any
 
 from adapter.bridge.context import BridgeContext
 from adapter.bridge.conversations import find_or_create_conversation
 from adapter.bridge.rendering import render
-from adapter.bridge.window_attributes import publish_window
+from adapter.bridge.window_attributes import publish_window, stage_claim
 from adapter.console import stats
 from adapter.errors import HelpdeskApiError, OutcomeUnknown
 from adapter.helpdesk.client import Upload
 from adapter.meta.events import InboundMessage, MessageType
 from adapter.store.channels import Channel
+from adapter.store.mappings import ConversationRef, InboundStart
 
 logger = logging.getLogger(__name__)
 
 
 def deliver_inbound_message(ctx: BridgeContext, channel: Channel, message: InboundMessage) -> None:
-    """Idempotent: a message already delivered (its wamid is mapped) is not posted again."""
-    pnid = channel.phone_number_id
-    ctx.window.record_inbound(pnid, message.customer.key, message.timestamp, message.type)
-    if ctx.mappings.message(pnid, message.wamid) is not None:
-        logger.info("wamid %s already delivered; skipping", message.wamid)
-        return
+    """Idempotent: a message already delivered (its wamid is mapped) is not posted again.
+
+    A known customer's text costs three Redis round trips around the helpdesk call: the window, the start
+    (delivered? conversation? posting mark), and the bookkeeping after it, sent together.
+    """
+    pnid, customer = channel.phone_number_id, message.customer.key
+    opened = ctx.window.record_inbound(pnid, customer, message.timestamp, message.type)
     rendered = render(message)
     attributes = dict(rendered.content_attributes)
     attributes.update(_quote_attributes(ctx, pnid, message))
+    # A media message is marked as being posted only once its media is in hand (a failed download is no post).
+    start = ctx.mappings.begin_inbound(pnid, message.wamid, customer, ctx.clock.now(), mark=message.media is None)
+    if start.delivered:
+        logger.info("wamid %s already delivered; skipping", message.wamid)
+        return
     uploads = _download_media(ctx, channel, message)
     fields: dict[str, Any] = {
         "content": rendered.content,
@@ -38,30 +46,50 @@ def deliver_inbound_message(ctx: BridgeContext, channel: Channel, message: Inbou
     }
     if message.media and message.media.voice:
         fields["is_voice_message"] = True
-    created = _post_in_open_conversation(ctx, channel, message, fields, uploads)
-    logger.info("wamid %s delivered as helpdesk message %s", message.wamid, created["message_id"])
-    stats.record_inbound(ctx.mappings.store, pnid, float(message.timestamp))
+    posted = _post_in_open_conversation(ctx, channel, message, fields, uploads, start)
+    logger.info("wamid %s delivered as helpdesk message %s", message.wamid, posted.message_id)
+    pipe = ctx.mappings.store.pipeline(transaction=True)
+    ctx.mappings.remember_inbound(pnid, message.wamid, posted.conversation_id, posted.message_id, pipe=pipe)
+    stats.stage_inbound(pipe, pnid, float(message.timestamp))
+    if opened:
+        stage_claim(ctx, pipe, pnid, customer, message.timestamp)
+    written = pipe.execute()
     if message.type is MessageType.TEXT:
-        ctx.optouts.apply_keyword(pnid, message.customer.key, str(message.content.get("body") or ""))
-    publish_window(ctx, channel, created["ref"], message.customer.key)
+        ctx.optouts.apply_keyword(pnid, customer, str(message.content.get("body") or ""))
+    if opened and written[-1]:  # the claim staged last came back ours
+        publish_window(ctx, channel, posted.ref, message.timestamp)
+
+
+@dataclass(frozen=True)
+class _Posted:
+    ref: ConversationRef  # the customer's conversation now
+    conversation_id: int  # where the message is (an earlier attempt's conversation, if that one landed)
+    message_id: int
 
 
 def _post_in_open_conversation(
-    ctx: BridgeContext, channel: Channel, message: InboundMessage, fields: dict[str, Any], uploads: list[Upload]
-) -> dict[str, Any]:
+    ctx: BridgeContext,
+    channel: Channel,
+    message: InboundMessage,
+    fields: dict[str, Any],
+    uploads: list[Upload],
+    start: InboundStart,
+) -> _Posted:
     pnid = channel.phone_number_id
     for attempt in (1, 2):
-        ref = find_or_create_conversation(ctx, channel, message.customer)
         now = ctx.clock.now()
-        earlier = ctx.mappings.begin_posting(pnid, message.wamid, ref.conversation_id, now)
+        if attempt == 1 and start.conversation is not None:
+            ref, earlier = start.conversation, start.earlier  # marked by begin_inbound
+        else:
+            ref = find_or_create_conversation(ctx, channel, message.customer)
+            earlier = ctx.mappings.begin_posting(pnid, message.wamid, ref.conversation_id, now)
         if earlier is not None:
             # An earlier attempt timed out or crashed: the helpdesk may have created it, or may still be
             # creating it. Look; if it is not there, wait long enough for that request to have finished.
             conversation_id, began = earlier
             found = _find_posted(ctx, channel, conversation_id, message.wamid)
             if found is not None:
-                ctx.mappings.remember_inbound(pnid, message.wamid, conversation_id, found)
-                return {"ref": ref, "message_id": found}
+                return _Posted(ref, conversation_id, found)
             waited = now - began
             if waited < ctx.unknown_outcome_wait_seconds:
                 raise OutcomeUnknown(
@@ -79,8 +107,7 @@ def _post_in_open_conversation(
                 ctx.mappings.forget_conversation(pnid, message.customer.key)
                 continue
             raise
-        ctx.mappings.remember_inbound(pnid, message.wamid, ref.conversation_id, int(posted["id"]))
-        return {"ref": ref, "message_id": int(posted["id"])}
+        return _Posted(ref, ref.conversation_id, int(posted["id"]))
     raise AssertionError("unreachable")
 
 

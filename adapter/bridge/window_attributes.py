@@ -26,14 +26,15 @@ def iso(when: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
 
 
-def publish_window(ctx: BridgeContext, channel: Channel, ref: ConversationRef, customer: str) -> None:
-    pnid = channel.phone_number_id
-    last = ctx.window.last_inbound(pnid, customer)
-    if last is None:
-        return
-    throttle = keys.window_attributes_written(pnid, customer)
-    if not ctx.window.store.set(throttle, last, nx=True, ex=int(ctx.window_attributes_every_seconds)):
-        return
+def stage_claim(ctx: BridgeContext, pipe: Any, phone_number_id: str, customer: str, last: int) -> None:
+    """Claim this chat's turn to write the attributes (at most once per WINDOW_ATTRIBUTES_EVERY_SECONDS), staged on
+    the caller's pipeline; its result (truthy: ours) goes to `publish_window`."""
+    throttle = keys.window_attributes_written(phone_number_id, customer)
+    pipe.set(throttle, last, nx=True, ex=int(ctx.window_attributes_every_seconds))
+
+
+def publish_window(ctx: BridgeContext, channel: Channel, ref: ConversationRef, last: int) -> None:
+    """Write the window opened by a customer message at `last` (Unix time) to the contact and conversation."""
     attributes: dict[str, Any] = {OPEN_UNTIL: iso(last + 24 * 3600), LAST_MESSAGE_AT: iso(last)}
     account, token = channel.helpdesk_account_id, channel.helpdesk_api_token
     ctx.helpdesk.update_contact(account, token, ref.contact_id, {"custom_attributes": attributes})

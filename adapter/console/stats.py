@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from redis import RedisError
 
@@ -40,14 +41,18 @@ def _reason(reason: str) -> str:
     return cleaned or "unknown"
 
 
-def _bump(store: Store, phone_number_id: str, at: float, counter: str, last: str | None) -> None:
+def _stage(pipe: Any, phone_number_id: str, at: float, counter: str, last: str | None) -> None:
     key = keys.hourly_stats(phone_number_id, int(at) // HOUR)
+    pipe.hincrby(key, counter, 1)
+    pipe.expire(key, KEEP_SECONDS)
+    if last:
+        pipe.hset(keys.last_traffic(phone_number_id), last, repr(float(at)))
+
+
+def _bump(store: Store, phone_number_id: str, at: float, counter: str, last: str | None) -> None:
     try:
         pipe = store.pipeline(transaction=False)
-        pipe.hincrby(key, counter, 1)
-        pipe.expire(key, KEEP_SECONDS)
-        if last:
-            pipe.hset(keys.last_traffic(phone_number_id), last, repr(float(at)))
+        _stage(pipe, phone_number_id, at, counter, last)
         pipe.execute()
     except RedisError as exc:
         logger.warning("could not count %s for %s: %s", counter, phone_number_id, exc)
@@ -56,6 +61,11 @@ def _bump(store: Store, phone_number_id: str, at: float, counter: str, last: str
 def record_inbound(store: Store, phone_number_id: str, at: float) -> None:
     """A customer message reached the number at `at` (Unix time)."""
     _bump(store, phone_number_id, at, "in", "in")
+
+
+def stage_inbound(pipe: Any, phone_number_id: str, at: float) -> None:
+    """record_inbound, staged on the caller's pipeline (sent with its other writes in one round trip)."""
+    _stage(pipe, phone_number_id, at, "in", "in")
 
 
 def record_outbound(store: Store, phone_number_id: str, at: float) -> None:

@@ -13,11 +13,35 @@ from adapter.store.connection import Store
 CONVERSATION_TTL_SECONDS = 30 * 24 * 3600
 RETRY_BUTTON_SECONDS = 2 * 24 * 3600  # the helpdesk offers Retry on a failed message for a day
 
+# An inbound message's first step, in one round trip: is it delivered already (KEYS[1] exists)? Unless ARGV[3]
+# is "0": which conversation is the customer's (KEYS[2])? If one is known, mark the message as being posted there
+# (KEYS[3] = "<conversation>:<now>", ARGV[1] = now, ARGV[2] = ttl), or return the mark an earlier attempt left.
+_BEGIN_INBOUND = """
+if redis.call("EXISTS", KEYS[1]) == 1 then return {1} end
+if ARGV[3] == "0" then return {0} end
+local conversation = redis.call("HMGET", KEYS[2], "contact_id", "conversation_id")
+if not conversation[1] or not conversation[2] then return {0} end
+local mark = conversation[2] .. ":" .. ARGV[1]
+if redis.call("SET", KEYS[3], mark, "NX", "EX", ARGV[2]) then
+  return {0, conversation[1], conversation[2]}
+end
+return {0, conversation[1], conversation[2], redis.call("GET", KEYS[3])}
+"""
+
 
 @dataclass(frozen=True)
 class ConversationRef:
     contact_id: int
     conversation_id: int
+
+
+@dataclass(frozen=True)
+class InboundStart:
+    """Where an inbound message stands before it is posted (Mappings.begin_inbound)."""
+
+    delivered: bool  # its wamid is mapped: posted before
+    conversation: ConversationRef | None = None  # the customer's known conversation, marked as being posted to
+    earlier: tuple[int, float] | None = None  # (conversation, when) of an earlier attempt of unknown outcome
 
 
 @dataclass(frozen=True)
@@ -31,6 +55,7 @@ class MessageRef:
 class Mappings:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._begin_inbound = store.register_script(_BEGIN_INBOUND)
 
     # --- conversations -------------------------------------------------------------
 
@@ -66,13 +91,36 @@ class Mappings:
             int(data["conversation_id"]), int(data["message_id"]), data.get("direction", "in"), int(data.get("part", 0))
         )
 
-    def remember_inbound(self, phone_number_id: str, wamid: str, conversation_id: int, message_id: int) -> None:
+    def begin_inbound(
+        self, phone_number_id: str, wamid: str, customer: str, now: float, *, mark: bool = True
+    ) -> InboundStart:
+        """`message`, `conversation` and `begin_posting` of an inbound message in one round trip. With `mark`
+        False only whether it was delivered (a message that has work to do before it can be posted)."""
+        found = self._begin_inbound(
+            keys=[keys.wamid(phone_number_id, wamid), keys.conversation(phone_number_id, customer),
+                  keys.posting(phone_number_id, wamid)],
+            args=[repr(now), keys.MAPPING_TTL_SECONDS, "1" if mark else "0"],
+        )  # fmt: skip
+        if int(found[0]):
+            return InboundStart(delivered=True)
+        if len(found) < 3:
+            return InboundStart(delivered=False)
+        ref = ConversationRef(int(found[1]), int(found[2]))
+        earlier = _posting_mark(found[3]) if len(found) > 3 else None
+        return InboundStart(delivered=False, conversation=ref, earlier=earlier)
+
+    def remember_inbound(
+        self, phone_number_id: str, wamid: str, conversation_id: int, message_id: int, *, pipe: Any = None
+    ) -> None:
+        """Map the wamid to its helpdesk message and drop the posting mark; staged on `pipe` when given, so the
+        caller sends it with its other writes in one round trip."""
         key = keys.wamid(phone_number_id, wamid)
-        pipe = self.store.pipeline(transaction=True)
-        pipe.hset(key, mapping={"conversation_id": conversation_id, "message_id": message_id, "direction": "in"})
-        pipe.expire(key, keys.MAPPING_TTL_SECONDS)
-        pipe.delete(keys.posting(phone_number_id, wamid))
-        pipe.execute()
+        staged = pipe if pipe is not None else self.store.pipeline(transaction=True)
+        staged.hset(key, mapping={"conversation_id": conversation_id, "message_id": message_id, "direction": "in"})
+        staged.expire(key, keys.MAPPING_TTL_SECONDS)
+        staged.delete(keys.posting(phone_number_id, wamid))
+        if pipe is None:
+            staged.execute()
 
     def sent_part(self, phone_number_id: str, message_id: int, part: int) -> str | None:
         """The wamid of a part already sent (so a retry never sends it twice)."""
@@ -147,11 +195,7 @@ class Mappings:
         key = keys.posting(phone_number_id, wamid)
         if self.store.set(key, f"{conversation_id}:{now!r}", nx=True, ex=keys.MAPPING_TTL_SECONDS):
             return None
-        value = self.store.get(key)
-        if not value:
-            return None
-        conversation, _, began = str(value).partition(":")
-        return int(conversation), float(began or 0)
+        return _posting_mark(self.store.get(key))
 
     def restart_posting(self, phone_number_id: str, wamid: str, conversation_id: int, now: float) -> None:
         self.store.set(keys.posting(phone_number_id, wamid), f"{conversation_id}:{now!r}", ex=keys.MAPPING_TTL_SECONDS)
@@ -216,6 +260,14 @@ class Mappings:
 
     def mark_reported(self, phone_number_id: str, message_id: int, rank: int) -> None:
         self.store.hset(keys.helpdesk_message(phone_number_id, message_id), "reported", rank)
+
+
+def _posting_mark(value: Any) -> tuple[int, float] | None:
+    """(conversation, when it began) from a posting mark "<conversation>:<unix time>"."""
+    if not value:
+        return None
+    conversation, _, began = str(value).partition(":")
+    return int(conversation), float(began or 0)
 
 
 # Status ranks: a status only ever moves up. `failed` is final.

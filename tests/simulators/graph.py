@@ -55,11 +55,12 @@ from typing import Any
 
 import requests
 from flask import Flask, Request, Response, request
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer
 
 from adapter.meta.signature import HEADER as SIGNATURE_HEADER
 from adapter.meta.signature import generate_signature
 from tests.simulators import meta_payloads as mp
+from tests.simulators.http_server import KeepAliveHandler, KeepAliveServer
 
 # --- Meta constants ------------------------------------------------------------------------------
 
@@ -242,7 +243,7 @@ class _Failure:
     processed: bool
 
 
-class _QuietHandler(WSGIRequestHandler):
+class _QuietHandler(KeepAliveHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
 
@@ -299,8 +300,7 @@ class GraphSimulator:
         """Bind, serve in a daemon thread and return once the socket accepts connections."""
         if self._server is not None:
             return self
-        handler = _QuietHandler if self._quiet else WSGIRequestHandler
-        server = make_server(self._host, self._port, self.app, threaded=True, request_handler=handler)
+        server = KeepAliveServer(self._host, self._port, self.app, _QuietHandler if self._quiet else KeepAliveHandler)
         self._server = server
         self._base_url = f"http://{self._host}:{server.server_port}"
         self._thread = threading.Thread(

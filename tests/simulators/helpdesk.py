@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 import requests
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer
 
 from adapter.helpdesk.signature import generate_signature
 from tests.simulators.helpdesk_state import (
@@ -59,6 +59,7 @@ from tests.simulators.helpdesk_state import (
     to_bool,
     to_int,
 )
+from tests.simulators.http_server import KeepAliveHandler, KeepAliveServer
 
 WEBHOOK_TIMEOUT_SECONDS = 5.0
 MESSAGE_EVENTS = ("message_created", "message_updated")
@@ -100,7 +101,7 @@ def _status_line(status: int, reason: str | None) -> str:
         return f"{status} {reason or ''}".strip()
 
 
-class _RequestHandler(WSGIRequestHandler):
+class _RequestHandler(KeepAliveHandler):
     """Werkzeug drops headers containing ``_``; Rails (Puma) keeps them, and ``api_access_token`` has two."""
 
     log_requests = False
@@ -140,12 +141,13 @@ class HelpdeskSimulator:
         self._pending_cv = threading.Condition()
         self._server: BaseWSGIServer | None = None
         self._threads: list[threading.Thread] = []
+        self._webhooks = requests.Session()  # only the webhook thread uses it: one kept-alive connection
         self.app = self._build_app()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> HelpdeskSimulator:
         handler = _VerboseRequestHandler if self._log_requests else _RequestHandler
-        self._server = make_server(self._host, self._port, self.app, threaded=True, request_handler=handler)
+        self._server = KeepAliveServer(self._host, self._port, self.app, handler)
         self.base_url = f"http://{self._host}:{self._server.server_port}"
         self._state.base_url = self.base_url
         serve = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -417,8 +419,8 @@ class HelpdeskSimulator:
         status: int | None = None
         error: str | None = None
         try:
-            response = requests.post(url, data=body, headers=headers, timeout=WEBHOOK_TIMEOUT_SECONDS,
-                                     allow_redirects=False)
+            response = self._webhooks.post(url, data=body, headers=headers, timeout=WEBHOOK_TIMEOUT_SECONDS,
+                                           allow_redirects=False)
             status = response.status_code
             if not 200 <= status < 300:
                 error = _status_line(status, response.reason)

@@ -1,0 +1,55 @@
+"""Mappings.begin_inbound: the first step of an inbound message, one round trip, on a real Redis."""
+
+from __future__ import annotations
+
+import redis
+
+from adapter.store import keys
+from adapter.store.mappings import ConversationRef, InboundStart, Mappings
+
+PNID, CUSTOMER, WAMID = "106540352242922", "16505551234", "wamid.HBgL"
+
+
+def test_a_new_customer_has_no_conversation_and_no_mark(store: redis.Redis) -> None:
+    mappings = Mappings(store)
+    assert mappings.begin_inbound(PNID, WAMID, CUSTOMER, 100.0) == InboundStart(delivered=False)
+    assert not store.exists(keys.posting(PNID, WAMID))
+
+
+def test_a_known_customer_is_marked_as_being_posted_to_its_conversation(store: redis.Redis) -> None:
+    mappings = Mappings(store)
+    mappings.remember_conversation(PNID, CUSTOMER, ConversationRef(contact_id=7, conversation_id=42))
+    start = mappings.begin_inbound(PNID, WAMID, CUSTOMER, 100.5)
+    assert start == InboundStart(delivered=False, conversation=ConversationRef(7, 42), earlier=None)
+    # The same mark begin_posting leaves: a later attempt reads when this one began.
+    assert mappings.begin_posting(PNID, WAMID, 42, 200.0) == (42, 100.5)
+    again = mappings.begin_inbound(PNID, WAMID, CUSTOMER, 300.0)
+    assert again.earlier == (42, 100.5)
+
+
+def test_a_delivered_message_is_reported_and_left_alone(store: redis.Redis) -> None:
+    mappings = Mappings(store)
+    mappings.remember_conversation(PNID, CUSTOMER, ConversationRef(contact_id=7, conversation_id=42))
+    mappings.remember_inbound(PNID, WAMID, 42, 900)
+    assert mappings.begin_inbound(PNID, WAMID, CUSTOMER, 100.0) == InboundStart(delivered=True)
+    assert not store.exists(keys.posting(PNID, WAMID))
+
+
+def test_without_mark_only_delivery_is_checked(store: redis.Redis) -> None:
+    mappings = Mappings(store)
+    mappings.remember_conversation(PNID, CUSTOMER, ConversationRef(contact_id=7, conversation_id=42))
+    assert mappings.begin_inbound(PNID, WAMID, CUSTOMER, 100.0, mark=False) == InboundStart(delivered=False)
+    assert not store.exists(keys.posting(PNID, WAMID))
+
+
+def test_staged_remember_inbound_waits_for_the_callers_round_trip(store: redis.Redis) -> None:
+    mappings = Mappings(store)
+    mappings.begin_posting(PNID, WAMID, 42, 100.0)
+    pipe = store.pipeline(transaction=True)
+    mappings.remember_inbound(PNID, WAMID, 42, 900, pipe=pipe)
+    assert mappings.message(PNID, WAMID) is None  # nothing sent yet
+    pipe.execute()
+    ref = mappings.message(PNID, WAMID)
+    assert ref is not None and (ref.conversation_id, ref.message_id, ref.direction) == (42, 900, "in")
+    assert not store.exists(keys.posting(PNID, WAMID))
+    assert 0 < store.ttl(keys.wamid(PNID, WAMID)) <= keys.MAPPING_TTL_SECONDS
