@@ -31,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--customers", type=int, default=1000, help="distinct WhatsApp customers")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight, sustained phase")
     parser.add_argument("--rate", type=float, default=100.0, help="messages/s of the fixed-rate phase")
+    parser.add_argument("--batch", type=int, default=10, help="messages per webhook in the batched phase (0: skip)")
     parser.add_argument("--reply-concurrency", type=int, default=8, help="agent replies in flight")
     parser.add_argument("--reply-rate", type=float, default=50.0, help="agent replies/s of the fixed-rate phase")
     parser.add_argument("--outbound-per-second", type=int, default=0, help="adapter's OUTBOUND_PER_SECOND (0: default)")
@@ -58,11 +59,14 @@ class Phase:
         ]  # fmt: skip
 
 
-def _inbound_maker(first: int, customers: int) -> loadgen.MakeRequest:
+def _inbound_maker(first: int, customers: int, per_request: int = 1) -> loadgen.MakeRequest:
+    """Webhooks of `per_request` text messages from consecutive customers; the key lists their wamids."""
+
     def make(index: int) -> tuple[str, bytes, dict[str, str]]:
-        wamid = mp.new_wamid()
-        body = payloads.serialize(payloads.text_messages(first + index, 1, customers, wamids=[wamid]))
-        return wamid, body, payloads.headers(body)
+        wamids = [mp.new_wamid() for _ in range(per_request)]
+        envelope = payloads.text_messages(first + index * per_request, per_request, customers, wamids=wamids)
+        body = payloads.serialize(envelope)
+        return ",".join(wamids), body, payloads.headers(body)
 
     return make
 
@@ -92,13 +96,14 @@ def inbound(
     """Run `post`, wait for the accepted messages to show up in the helpdesk, and time each one."""
     before = st.helpdesk_info()
     sent = post()
-    accepted = {s.key: s.at for s in sent if s.status == 200}
+    accepted = {wamid: s.at for s in sent if s.status == 200 for wamid in s.key.split(",")}
     _wait(lambda: int(st.helpdesk_info()["messages"]) - before["messages"], len(accepted), drain, st)
     rows = st.helpdesk_messages(before["last_message_id"])
     created = {r[2]: r[3] for r in rows if r[1] == "incoming" and r[2] in accepted}
     latencies = sorted(created[k] - accepted[k] for k in created)
     span = (max(created.values()) - min(accepted.values())) if created else 0.0
-    return Phase(name, len(sent), len(accepted), _post_seconds(sent), latencies, span, target)
+    posted = sum(len(s.key.split(",")) for s in sent)
+    return Phase(name, posted, len(accepted), _post_seconds(sent), latencies, span, target)
 
 
 def outbound(name: str, st: stack.Stack, args: argparse.Namespace, rate: float | None, target: str = "") -> Phase:
@@ -154,14 +159,18 @@ def run(args: argparse.Namespace) -> str:
             redis_pid = int(store.info("server").get("process_id", 0))
         url, customers, concurrency, drain = st.meta_webhook, args.customers, args.concurrency, args.drain
 
-        def post(offset: int, **how: Any) -> Callable[[], list[loadgen.Sent]]:
-            return lambda: loadgen.post(url, _inbound_maker(offset, customers), concurrency=concurrency, **how)
+        def post(offset: int, per_request: int = 1, **how: Any) -> Callable[[], list[loadgen.Sent]]:
+            make = _inbound_maker(offset, customers, per_request)
+            return lambda: loadgen.post(url, make, concurrency=concurrency, **how)
 
         plan: list[tuple[str, Callable[[], Phase]]] = [
             (f"first message of {customers} customers (creates contacts and conversations)", lambda: inbound(
                 "first contact: new customer -> helpdesk", st, post(0, count=customers), drain * 2)),
             (f"(a) sustained inbound for {args.duration:g}s, {concurrency} in flight", lambda: inbound(
                 "(a) inbound, max rate", st, post(customers, seconds=args.duration), drain, ">= 1,000 msg/s")),
+            *([(f"(a2) sustained inbound, {args.batch} messages per webhook, for {args.duration:g}s", lambda: inbound(
+                f"(a2) inbound, max rate, {args.batch} per webhook", st,
+                post(2 * 10**7, args.batch, seconds=args.duration), drain, ">= 1,000 msg/s"))] if args.batch else []),
             (f"(b) inbound at {args.rate:g} msg/s for {args.duration:g}s", lambda: inbound(
                 f"(b) inbound at {args.rate:g} msg/s", st, post(10**7, rate=args.rate, seconds=args.duration),
                 drain, "p50 <= 50 ms")),
@@ -189,8 +198,9 @@ def run(args: argparse.Namespace) -> str:
     notes = [
         f"adapter: gunicorn -w {args.web_workers} (gthread, 4 threads) + {args.workers} x python -m adapter.worker "
         f"(WORKER_THREADS=4, QUEUE_PARTITIONS=16); Redis db {DB}; simulators are separate processes",
-        f"{args.customers} customers; posted/accepted = webhook POSTs / 200 answers; post rate = accepted per second "
-        "of posting; delivered/s = delivered / (first send -> last delivery)",
+        f"{args.customers} customers; posted/accepted = messages sent / answered 200; post/s = accepted per second "
+        "of posting; delivered/s = delivered / (first send -> last delivery); one message per webhook except (a2), "
+        "where Meta's batching under load is imitated",
         "latency: send (or due time) -> message created in the helpdesk simulator, or -> send recorded by the Graph "
         "simulator; it includes queueing when posting outpaces the workers",
         f"outbound is shaped by the adapter to OUTBOUND_PER_SECOND={shaped:g} per number (Meta's default "

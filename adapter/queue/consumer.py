@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[Job], None]
 GiveUpHook = Callable[[Job, str], None]
+StreamReply = list[tuple[str, list[tuple[str, Mapping[str, str] | None]]]]  # XREADGROUP's: entries per stream
 
 DEFAULT_LEASE_SECONDS = 15.0
 
@@ -193,36 +194,47 @@ class Consumer:
         response = self.queue.store.xreadgroup(
             keys.CONSUMER_GROUP, self.name, streams, count=self.batch, block=block
         )
-        still_pending = set()
-        for stream, entries in response or []:
-            if entries:
-                still_pending.add(stream)
-            partition = int(stream.rsplit(":", 1)[1])
-            for entry_id, fields in entries:
-                if partition not in self.held:
-                    break  # lease lost (we were too slow): its new holder takes these entries over
-                self._handle_entry(stream, entry_id, fields)
-                handled += 1
+        handled += self._handle_batch(response or [])
+        still_pending = {stream for stream, entries in response or [] if entries}
         for partition in list(self._draining):
             if keys.stream(partition) not in still_pending:
                 self._draining.discard(partition)  # our pending list is empty: switch to new entries
         return handled
 
-    def _handle_entry(self, stream: str, entry_id: str, fields: Mapping[str, str] | None) -> None:
-        if not fields or "job" not in fields:  # deleted entry still listed in the pending list
-            self.queue.ack(stream, entry_id)
+    def _handle_batch(self, response: StreamReply) -> int:
+        """Handle one XREADGROUP reply: one round trip finds its parked chats, one acks what was done."""
+        jobs = [(stream, [(entry_id, _job_of(fields)) for entry_id, fields in entries]) for stream, entries in response]
+        parked = self.queue.parked_among(job.chat for _, entries in jobs for _, job in entries if job is not None)
+        batch = _Batch(self.queue, parked)
+        handled = 0
+        try:
+            for stream, entries in jobs:
+                partition = int(stream.rsplit(":", 1)[1])
+                for entry_id, job in entries:
+                    if partition not in self.held:
+                        break  # lease lost (we were too slow): its new holder takes these entries over
+                    self._handle_entry(batch, stream, entry_id, job)
+                    handled += 1
+        finally:
+            # Also when a store error broke the batch off: what was done need not run again. Should this fail
+            # too, those entries stay pending and run again once the store is back (handlers are idempotent).
+            batch.flush()
+        return handled
+
+    def _handle_entry(self, batch: _Batch, stream: str, entry_id: str, job: Job | None) -> None:
+        if job is None:
+            batch.ack(stream, entry_id)
             return
-        job = Job.from_json(fields["job"])
-        if self.queue.is_parked(job.chat):
-            self.queue.park(stream, entry_id, job, due=None)  # wait behind the chat's earlier messages
+        if job.chat in batch.parked:
+            batch.park(stream, entry_id, job, due=None)  # wait behind the chat's earlier messages
             return
         outcome = self._run(job)
         if outcome.done:
-            self.queue.ack(stream, entry_id)
+            batch.ack(stream, entry_id)
         elif outcome.dead_error is not None:
-            self.queue.bury(stream, entry_id, job, outcome.dead_error)
+            batch.bury(stream, entry_id, job, outcome.dead_error)
         else:
-            self.queue.park(stream, entry_id, outcome.job, due=self.clock.now() + outcome.delay)
+            batch.park(stream, entry_id, outcome.job, due=self.clock.now() + outcome.delay)
 
     def _drain(self, chat: str) -> int:
         """Run a due chat's parked jobs in order, from its list, until one must wait again."""
@@ -299,3 +311,36 @@ class Outcome:
     done: bool = False
     dead_error: str | None = None
     delay: float = 0.0
+
+
+def _job_of(fields: Mapping[str, str] | None) -> Job | None:
+    """An entry's job; None for a deleted entry still listed in the pending list (it is only acked)."""
+    return Job.from_json(fields["job"]) if fields and "job" in fields else None
+
+
+@dataclass
+class _Batch:
+    """The queue as one XREADGROUP reply's handling sees it. `parked` (its chats parked when it was read) is
+    kept current here: only a partition's leaseholder parks its chats. Done entries are acked together at
+    the end, or with the next park or bury: in the same step, so that after a crash no done entry is run
+    again behind a later job of its chat that was parked."""
+
+    queue: JobQueue
+    parked: set[str]
+    acks: dict[str, list[str]] = field(default_factory=dict)
+
+    def ack(self, stream: str, entry_id: str) -> None:
+        self.acks.setdefault(stream, []).append(entry_id)
+
+    def park(self, stream: str, entry_id: str, job: Job, *, due: float | None) -> None:
+        self.queue.park(stream, entry_id, job, due=due, also_ack=self.acks)
+        self.acks.clear()
+        self.parked.add(job.chat)
+
+    def bury(self, stream: str, entry_id: str, job: Job, error: str) -> None:
+        self.queue.bury(stream, entry_id, job, error, also_ack=self.acks)
+        self.acks.clear()
+
+    def flush(self) -> None:
+        self.queue.ack(self.acks)
+        self.acks.clear()

@@ -13,7 +13,8 @@ import json
 import logging
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import redis
@@ -56,6 +57,11 @@ if ARGV[5] ~= "" then
 end
 return added
 """
+
+# Stream entry ids to ack (and delete), per stream.
+Acks = Mapping[str, Sequence[str]]
+NO_ACKS: Acks = MappingProxyType({})
+
 
 class RequestLog(NamedTuple):
     """A capped list that keeps each request with the answer the enqueue gives it (`{"received","enqueued"}`
@@ -111,32 +117,44 @@ class JobQueue:
 
     # --- consumers -------------------------------------------------------------------
 
-    def park(self, stream: str, entry_id: str, job: Job, *, due: float | None) -> None:
+    def park(self, stream: str, entry_id: str, job: Job, *, due: float | None, also_ack: Acks = NO_ACKS) -> None:
         """Move a stream entry to the end of its chat's parked list (scheduling the chat when `due` is
-        given), and ack it, in one step."""
+        given), and ack it and `also_ack`, in one step."""
         pipe = self.store.pipeline(transaction=True)
         pipe.rpush(keys.parked(job.chat), job.to_json())
         if due is not None:
             pipe.zadd(keys.DELAYED, {job.chat: due})
-        pipe.xack(stream, keys.CONSUMER_GROUP, entry_id)
-        pipe.xdel(stream, entry_id)
+        else:
+            # A no-op while the chat is parked (it is scheduled). Should its list have gone meanwhile (a lease
+            # lost unnoticed, Redis restarted without persistence), the job is not left behind nothing, unscheduled.
+            pipe.zadd(keys.DELAYED, {job.chat: self.clock.now()}, nx=True)
+        _ack_in(pipe, {stream: [entry_id]})
+        _ack_in(pipe, also_ack)
         pipe.execute()
 
-    def is_parked(self, chat: str) -> bool:
-        return bool(self.store.exists(keys.parked(chat)))
+    def parked_among(self, chats: Iterable[str]) -> set[str]:
+        """The chats of these that have jobs parked, in one round trip."""
+        distinct = list(set(chats))
+        if not distinct:
+            return set()
+        pipe = self.store.pipeline(transaction=False)
+        for chat in distinct:
+            pipe.exists(keys.parked(chat))
+        return {chat for chat, parked in zip(distinct, pipe.execute(), strict=True) if parked}
 
-    def ack(self, stream: str, entry_id: str) -> None:
-        pipe = self.store.pipeline(transaction=True)
-        pipe.xack(stream, keys.CONSUMER_GROUP, entry_id)
-        pipe.xdel(stream, entry_id)
-        pipe.execute()
+    def ack(self, acks: Acks) -> None:
+        """Ack (and delete) these entries, in one round trip; none when there are none."""
+        if any(acks.values()):
+            pipe = self.store.pipeline(transaction=True)
+            _ack_in(pipe, acks)
+            pipe.execute()
 
-    def bury(self, stream: str, entry_id: str, job: Job, error: str) -> None:
-        """Move a job that will not succeed to the dead letters, and ack it, in one step."""
+    def bury(self, stream: str, entry_id: str, job: Job, error: str, *, also_ack: Acks = NO_ACKS) -> None:
+        """Move a job that will not succeed to the dead letters, and ack it and `also_ack`, in one step."""
         pipe = self.store.pipeline(transaction=True)
         pipe.lpush(keys.DEAD_LETTERS, self._dead_record(job, error))
-        pipe.xack(stream, keys.CONSUMER_GROUP, entry_id)
-        pipe.xdel(stream, entry_id)
+        _ack_in(pipe, {stream: [entry_id]})
+        _ack_in(pipe, also_ack)
         pipe.execute()
 
     def _dead_record(self, job: Job, error: str) -> str:
@@ -230,3 +248,11 @@ class JobQueue:
             "held_by_number": held,  # jobs waiting behind a retry, and the oldest one's age, per number
             "dead_letters": int(dead),
         }
+
+
+def _ack_in(pipe: Any, acks: Acks) -> None:
+    """Queue XACK and XDEL of each stream's entries (several ids per command) on a pipeline."""
+    for stream, entry_ids in acks.items():
+        if entry_ids:
+            pipe.xack(stream, keys.CONSUMER_GROUP, *entry_ids)
+            pipe.xdel(stream, *entry_ids)

@@ -215,3 +215,199 @@ def test_the_backlog_shows_what_waits_behind_a_retry_per_number(queue: JobQueue,
     backlog = queue.backlog()
     assert backlog["retrying_by_number"] == {"111": 1, "222": 1}
     assert backlog["held_by_number"]["111"]["jobs"] == 3 and backlog["held_by_number"]["222"]["jobs"] == 1
+
+
+# --- one XREADGROUP batch: one round trip finds its parked chats, one acks what was done -----------------
+
+
+def chats_of_one_partition(queue: JobQueue, count: int) -> list[str]:
+    """Chats whose entries share a stream, so they come in one batch in the order they were enqueued."""
+    chats = [f"chat-{i}" for i in range(200)]
+    return [chat for chat in chats if queue.partition_of(chat) == queue.partition_of(chats[0])][:count]
+
+
+def ready(c: Consumer) -> Consumer:
+    c.run_once()  # takes the partitions over (nothing pending): the next pass reads new entries
+    return c
+
+
+def entry_ids(store: redis.Redis, stream: str) -> list[str]:
+    return [entry_id for entry_id, _ in store.xrange(stream)]
+
+
+def pending_ids(store: redis.Redis, stream: str) -> list[str]:
+    return [p["message_id"] for p in store.xpending_range(stream, keys.CONSUMER_GROUP, "-", "+", 100)]
+
+
+def test_a_batch_costs_the_same_round_trips_however_many_jobs_it_holds(
+    queue: JobQueue, clock: ManualClock, store: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trips = {"n": 0}
+    command, pipeline = store.execute_command, redis.client.Pipeline.execute
+
+    def count_command(*args: object, **kw: object) -> object:
+        trips["n"] += 1
+        return command(*args, **kw)
+
+    def count_pipeline(self: redis.client.Pipeline, *args: object, **kw: object) -> object:
+        trips["n"] += 1
+        return pipeline(self, *args, **kw)
+
+    monkeypatch.setattr(store, "execute_command", count_command)
+    monkeypatch.setattr(redis.client.Pipeline, "execute", count_pipeline)
+    parked, *chats = chats_of_one_partition(queue, 6)
+    queue.park(keys.stream(0), "0-1", Job("k", parked, {}), due=clock.now() + 60)  # a chat waiting behind a retry
+    c = ready(consumer(queue, {"k": lambda job: None}, clock))
+
+    def trips_of_a_batch(jobs: int) -> int:
+        queue.enqueue(Job("k", parked, {}))  # first: parking it acks nothing yet
+        for n in range(jobs):
+            queue.enqueue(Job("k", chats[n % len(chats)], {"n": n}))
+        trips["n"] = 0
+        assert c.run_once() == jobs + 1
+        return trips["n"]
+
+    assert trips_of_a_batch(1) == trips_of_a_batch(15)
+    assert queue.backlog()["waiting"] == 0 and store.llen(keys.parked(parked)) == 3
+
+
+def test_a_job_of_a_chat_that_failed_earlier_in_the_same_batch_waits_behind_it_in_order(
+    queue: JobQueue, clock: ManualClock
+) -> None:
+    seen: list[tuple[str, int]] = []
+    failures = {"left": 1}
+
+    def handle(job: Job) -> None:
+        if job.chat == "a" and failures["left"]:
+            failures["left"] -= 1
+            raise ExternalApiError("helpdesk down", retryable=True)
+        seen.append((job.chat, job.payload["n"]))
+
+    c = ready(consumer(queue, {"k": handle}, clock))
+    for chat, n in [("a", 1), ("b", 1), ("a", 2), ("a", 3), ("b", 2)]:
+        queue.enqueue(Job("k", chat, {"n": n}))
+    assert c.run_once() == 5  # one batch: a1 failed in it, so a2 and a3 were parked behind it
+    assert seen == [("b", 1), ("b", 2)]
+    assert [Job.from_json(raw).payload["n"] for raw in queue.store.lrange(keys.parked("a"), 0, -1)] == [1, 2, 3]
+    clock.advance(11)
+    drain(c)
+    assert seen == [("b", 1), ("b", 2), ("a", 1), ("a", 2), ("a", 3)]
+    backlog = queue.backlog()
+    assert (backlog["waiting"], backlog["retrying_chats"], backlog["dead_letters"]) == (0, 0, 0)
+
+
+def test_the_jobs_done_before_a_park_are_acked_in_the_same_step(
+    queue: JobQueue, clock: ManualClock, store: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat, other = chats_of_one_partition(queue, 2)
+    stream = queue.stream_of(chat)
+
+    def handle(job: Job) -> None:
+        if job.payload["n"] == 2:
+            raise ExternalApiError("helpdesk down", retryable=True)
+
+    def store_gone(acks: object) -> None:
+        raise redis.ConnectionError("Connection closed by server.")
+
+    c = ready(consumer(queue, {"k": handle}, clock))
+    for to, n in [(chat, 1), (chat, 2), (other, 3)]:
+        queue.enqueue(Job("k", to, {"n": n}))
+    _, _, third = entry_ids(store, stream)
+    monkeypatch.setattr(queue, "ack", store_gone)  # the store goes away after the park
+    with pytest.raises(redis.ConnectionError):
+        c.run_once()
+    # Left pending past the park, the first job would run again after a crash: parked behind the second one.
+    assert pending_ids(store, stream) == entry_ids(store, stream) == [third]
+    assert store.llen(keys.parked(chat)) == 1
+
+
+def test_a_store_error_mid_batch_keeps_the_acks_of_the_jobs_done_before_it(
+    queue: JobQueue, clock: ManualClock, store: redis.Redis
+) -> None:
+    calls: list[int] = []
+
+    def handle(job: Job) -> None:
+        calls.append(job.payload["n"])
+        if calls == [1, 2]:
+            raise redis.ConnectionError("Connection closed by server.")
+
+    c = ready(consumer(queue, {"k": handle}, clock))
+    for n in (1, 2, 3):
+        queue.enqueue(Job("k", "a", {"n": n}))
+    stream = queue.stream_of("a")
+    _, second, third = entry_ids(store, stream)
+    with pytest.raises(redis.ConnectionError):
+        c.run_once()
+    assert pending_ids(store, stream) == entry_ids(store, stream) == [second, third]  # 1 is done and gone
+    c.release_all()  # the worker dies; another one takes its pending entries over
+    drain(consumer(queue, {"k": handle}, clock))
+    assert calls == [1, 2, 2, 3]
+    assert entry_ids(store, stream) == [] and pending_ids(store, stream) == []
+
+
+def test_a_deleted_entry_still_pending_is_acked_with_the_batch(
+    queue: JobQueue, clock: ManualClock, store: redis.Redis
+) -> None:
+    calls: list[int] = []
+    stream = queue.stream_of("a")
+
+    def handle(job: Job) -> None:
+        calls.append(job.payload["n"])
+        if calls == [1]:  # the entry read after this one is deleted, then the store goes away
+            store.xdel(stream, entry_ids(store, stream)[1])
+            raise redis.ConnectionError("Connection closed by server.")
+
+    c = ready(consumer(queue, {"k": handle}, clock))
+    for n in (1, 2, 3):
+        queue.enqueue(Job("k", "a", {"n": n}))
+    with pytest.raises(redis.ConnectionError):
+        c.run_once()
+    assert len(pending_ids(store, stream)) == 3 and len(entry_ids(store, stream)) == 2
+    c.release_all()
+    drain(consumer(queue, {"k": handle}, clock))
+    assert calls == [1, 1, 3]
+    assert entry_ids(store, stream) == [] and pending_ids(store, stream) == []
+
+
+def test_entries_not_handled_when_the_lease_was_lost_mid_batch_are_left_to_its_new_holder(
+    queue: JobQueue, clock: ManualClock, store: redis.Redis
+) -> None:
+    calls: list[int] = []
+    c = consumer(queue, {}, clock)
+
+    def handle(job: Job) -> None:
+        calls.append(job.payload["n"])
+        c.held.discard(queue.partition_of("a"))  # what the lease thread does when a renewal fails
+
+    c.handlers = {"k": handle}
+    ready(c)
+    for n in (1, 2, 3):
+        queue.enqueue(Job("k", "a", {"n": n}))
+    stream = queue.stream_of("a")
+    _, second, third = entry_ids(store, stream)
+    assert c.run_once() == 1
+    assert calls == [1]
+    assert pending_ids(store, stream) == entry_ids(store, stream) == [second, third]
+
+
+def test_a_job_parked_behind_a_chat_whose_parked_list_went_away_still_runs(
+    queue: JobQueue, clock: ManualClock, store: redis.Redis
+) -> None:
+    failing, other = chats_of_one_partition(queue, 2)
+    seen: list[tuple[str, int]] = []
+
+    def handle(job: Job) -> None:
+        if (job.chat, job.payload["n"]) == (failing, 1):
+            raise ExternalApiError("helpdesk down", retryable=True)
+        if job.chat == other:  # meanwhile the failing chat's list is lost (e.g. Redis restarted empty)
+            store.delete(keys.parked(failing))
+            store.zrem(keys.DELAYED, failing)
+        seen.append((job.chat, job.payload["n"]))
+
+    c = ready(consumer(queue, {"k": handle}, clock))
+    for chat, n in [(failing, 1), (other, 1), (failing, 2)]:
+        queue.enqueue(Job("k", chat, {"n": n}))
+    c.run_once()  # failing/2 is parked behind failing/1, which this batch believes is still parked
+    drain(c)
+    assert seen == [(other, 1), (failing, 2)]
+    assert store.exists(keys.parked(failing)) == 0 and store.zcard(keys.DELAYED) == 0
