@@ -55,12 +55,11 @@ from typing import Any
 
 import requests
 from flask import Flask, Request, Response, request
-from werkzeug.serving import BaseWSGIServer
 
 from adapter.meta.signature import HEADER as SIGNATURE_HEADER
 from adapter.meta.signature import generate_signature
 from tests.simulators import meta_payloads as mp
-from tests.simulators.http_server import KeepAliveHandler, KeepAliveServer
+from tests.simulators.http_server import SimulatorServer
 
 # --- Meta constants ------------------------------------------------------------------------------
 
@@ -243,11 +242,6 @@ class _Failure:
     processed: bool
 
 
-class _QuietHandler(KeepAliveHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return None
-
-
 class GraphSimulator:
     """The simulator. See the module docstring; everything public is thread-safe enough for tests."""
 
@@ -289,8 +283,7 @@ class GraphSimulator:
         self._used_codes: set[str] = set()
         self._failures: list[_Failure] = []
         self._delay = 0.0
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: SimulatorServer | None = None
         self._base_url: str | None = None
         self.app = self._build_app()
 
@@ -300,24 +293,16 @@ class GraphSimulator:
         """Bind, serve in a daemon thread and return once the socket accepts connections."""
         if self._server is not None:
             return self
-        server = KeepAliveServer(self._host, self._port, self.app, _QuietHandler if self._quiet else KeepAliveHandler)
-        self._server = server
-        self._base_url = f"http://{self._host}:{server.server_port}"
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="graph-simulator", daemon=True
-        )
-        self._thread.start()
+        self._server = SimulatorServer(self._host, self._port, self.app, name="graph-simulator",
+                                       log_requests=not self._quiet)  # fmt: skip
+        self._base_url = f"http://{self._host}:{self._server.port}"
         return self
 
     def stop(self) -> None:
         if self._server is None:
             return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._server.stop()
         self._server = None
-        self._thread = None
 
     def __enter__(self) -> GraphSimulator:
         return self.start()

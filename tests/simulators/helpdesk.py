@@ -42,7 +42,6 @@ from urllib.parse import urlsplit
 import requests
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
-from werkzeug.serving import BaseWSGIServer
 
 from adapter.helpdesk.signature import generate_signature
 from tests.simulators.helpdesk_state import (
@@ -59,7 +58,7 @@ from tests.simulators.helpdesk_state import (
     to_bool,
     to_int,
 )
-from tests.simulators.http_server import KeepAliveHandler, KeepAliveServer
+from tests.simulators.http_server import SimulatorServer
 
 WEBHOOK_TIMEOUT_SECONDS = 5.0
 MESSAGE_EVENTS = ("message_created", "message_updated")
@@ -101,27 +100,6 @@ def _status_line(status: int, reason: str | None) -> str:
         return f"{status} {reason or ''}".strip()
 
 
-class _RequestHandler(KeepAliveHandler):
-    """Werkzeug drops headers containing ``_``; Rails (Puma) keeps them, and ``api_access_token`` has two."""
-
-    log_requests = False
-
-    def make_environ(self) -> dict[str, Any]:
-        environ = super().make_environ()
-        for key, value in self.headers.items():
-            if "_" in key:
-                environ.setdefault("HTTP_" + key.upper().replace("-", "_"), value)
-        return environ
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        if self.log_requests:
-            super().log_request(code, size)
-
-
-class _VerboseRequestHandler(_RequestHandler):
-    log_requests = True
-
-
 class HelpdeskSimulator:
     """A Chatwoot look-alike on an ephemeral loopback port; see the module docstring."""
 
@@ -139,31 +117,27 @@ class HelpdeskSimulator:
         self._queue: queue.Queue[Outbound | None] = queue.Queue()  # unbounded: the worker enqueues too
         self._pending = 0
         self._pending_cv = threading.Condition()
-        self._server: BaseWSGIServer | None = None
+        self._server: SimulatorServer | None = None
         self._threads: list[threading.Thread] = []
         self._webhooks = requests.Session()  # only the webhook thread uses it: one kept-alive connection
         self.app = self._build_app()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> HelpdeskSimulator:
-        handler = _VerboseRequestHandler if self._log_requests else _RequestHandler
-        self._server = KeepAliveServer(self._host, self._port, self.app, handler)
-        self.base_url = f"http://{self._host}:{self._server.server_port}"
+        self._server = SimulatorServer(self._host, self._port, self.app, name="helpdesk-sim-http",
+                                       log_requests=self._log_requests)  # fmt: skip
+        self.base_url = f"http://{self._host}:{self._server.port}"
         self._state.base_url = self.base_url
-        serve = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                 name="helpdesk-sim-http", daemon=True)
         worker = threading.Thread(target=self._webhook_worker, name="helpdesk-sim-webhooks", daemon=True)
-        self._threads = [serve, worker]
-        for thread in self._threads:
-            thread.start()
+        self._threads = [worker]
+        worker.start()
         return self
 
     def stop(self) -> None:
         if self._server is None:
             return
         self._queue.put(None)
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
         for thread in self._threads:
             thread.join(timeout=WEBHOOK_TIMEOUT_SECONDS + 1)
         self._server = None
