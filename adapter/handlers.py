@@ -49,9 +49,6 @@ def build_handlers(services: Services) -> Mapping[str, Handler]:
             display_phone_number=job.payload.get("display_phone_number", ""),
             contacts=job.payload.get("contacts") or [],
         )
-        services.events.record(
-            "meta", {"phone_number_id": channel.phone_number_id, "wamid": message.wamid, "type": message.raw_type}
-        )
         deliver_inbound_message(ctx, channel, message)
 
     def message_status(job: Job) -> None:

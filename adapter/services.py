@@ -73,6 +73,7 @@ class Services:
                 ),
             ),
             clock=self.clock,
+            events=self.events,
             unknown_outcome_wait_seconds=self.settings.unknown_outcome_wait_seconds,
             name_gate=lambda phone_number_id: name_gate_reason(self, phone_number_id),
         )

@@ -25,7 +25,8 @@ def deliver_inbound_message(ctx: BridgeContext, channel: Channel, message: Inbou
     """Idempotent: a message already delivered (its wamid is mapped) is not posted again.
 
     A known customer's text costs three Redis round trips around the helpdesk call: the window, the start
-    (delivered? conversation? posting mark), and the bookkeeping after it, sent together.
+    (delivered? conversation? posting mark), and the bookkeeping after it (mapping, stats, the admin API's
+    recent events, the attributes claim), sent together.
     """
     pnid, customer = channel.phone_number_id, message.customer.key
     opened = ctx.window.record_inbound(pnid, customer, message.timestamp, message.type)
@@ -34,8 +35,10 @@ def deliver_inbound_message(ctx: BridgeContext, channel: Channel, message: Inbou
     attributes.update(_quote_attributes(ctx, pnid, message))
     # A media message is marked as being posted only once its media is in hand (a failed download is no post).
     start = ctx.mappings.begin_inbound(pnid, message.wamid, customer, ctx.clock.now(), mark=message.media is None)
+    event = {"phone_number_id": pnid, "wamid": message.wamid, "type": message.raw_type}
     if start.delivered:
         logger.info("wamid %s already delivered; skipping", message.wamid)
+        ctx.events.record("meta", {**event, "outcome": "delivered before"})
         return
     uploads = _download_media(ctx, channel, message)
     fields: dict[str, Any] = {
@@ -51,6 +54,7 @@ def deliver_inbound_message(ctx: BridgeContext, channel: Channel, message: Inbou
     pipe = ctx.mappings.store.pipeline(transaction=True)
     ctx.mappings.remember_inbound(pnid, message.wamid, posted.conversation_id, posted.message_id, pipe=pipe)
     stats.stage_inbound(pipe, pnid, float(message.timestamp))
+    ctx.events.record("meta", {**event, "helpdesk_message_id": posted.message_id}, pipe=pipe)
     if opened:
         stage_claim(ctx, pipe, pnid, customer, message.timestamp)
     written = pipe.execute()

@@ -20,12 +20,14 @@ class EventLog:
         self.store = store
         self.clock = clock
 
-    def record(self, source: str, item: dict[str, Any]) -> None:
+    def record(self, source: str, item: dict[str, Any], *, pipe: Any = None) -> None:
+        """Keep `item` as the latest of `source`; staged on `pipe` when given (sent with the caller's writes)."""
         key = keys.recent_events(source)
-        pipe = self.store.pipeline(transaction=False)
-        pipe.lpush(key, json.dumps({"at": self.clock.now(), **item}, ensure_ascii=False))
-        pipe.ltrim(key, 0, RECENT_LIMIT - 1)
-        pipe.execute()
+        staged = pipe if pipe is not None else self.store.pipeline(transaction=False)
+        staged.lpush(key, json.dumps({"at": self.clock.now(), **item}, ensure_ascii=False))
+        staged.ltrim(key, 0, RECENT_LIMIT - 1)
+        if pipe is None:
+            staged.execute()
 
     def recent(self, source: str, count: int = 50) -> list[dict[str, Any]]:
         return [json.loads(item) for item in self.store.lrange(keys.recent_events(source), 0, count - 1)]
