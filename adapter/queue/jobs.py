@@ -22,11 +22,16 @@ class Job:
 
     def to_json(self, *, enqueued_at: float | None = None) -> str:
         """The stored form; `enqueued_at` stamps it on the way (the enqueue's hot path makes no copy)."""
-        # A shallow dict: dataclasses.asdict would deep-copy the payload first.
-        fields = {
-            "kind": self.kind, "chat": self.chat, "payload": self.payload, "id": self.id, "attempt": self.attempt,
-            "enqueued_at": self.enqueued_at if enqueued_at is None else enqueued_at, "last_error": self.last_error,
+        # A shallow dict (dataclasses.asdict would deep-copy the payload first), without the fields still at
+        # their defaults: every byte of a job passes through the enqueue script.
+        fields: dict[str, Any] = {
+            "kind": self.kind, "chat": self.chat, "payload": self.payload, "id": self.id,
+            "enqueued_at": self.enqueued_at if enqueued_at is None else enqueued_at,
         }  # fmt: skip
+        if self.attempt:
+            fields["attempt"] = self.attempt
+        if self.last_error is not None:
+            fields["last_error"] = self.last_error
         return jsonfast.dumps(fields)  # one job per message of a batch: the ingest's largest cost
 
     @classmethod
