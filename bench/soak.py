@@ -29,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=10, help="messages per webhook (distinct customers)")
     parser.add_argument("--customers", type=int, default=0, help="distinct customers (0: messages/50, 500..5000)")
     parser.add_argument("--concurrency", type=int, default=8, help="webhook POSTs in flight")
+    parser.add_argument("--rate", type=float, default=0.0, help="messages/s, steady (0: as fast as ingest takes them)")
     parser.add_argument(
         "--max-seconds", type=float, default=600.0, help="seconds for posting + draining (after a warm-up <= 180 s)"
     )
@@ -129,8 +130,13 @@ def run(args: argparse.Namespace) -> str:
         while pushed < total and time.monotonic() < end_by:
             requests = min(chunk, math.ceil((total - pushed) / batch))
             t0 = time.monotonic()
-            sent = loadgen.post(url, _maker(pushed, batch, customers), concurrency=args.concurrency,
-                                count=requests, seconds=end_by - t0)  # fmt: skip
+            make = _maker(pushed, batch, customers)
+            if args.rate > 0:  # open loop: a steady flow the workers keep up with, for as long as it takes
+                per_second = args.rate / batch
+                sent = loadgen.post(url, make, concurrency=args.concurrency, rate=per_second,
+                                    seconds=min(requests / per_second, end_by - t0))  # fmt: skip
+            else:
+                sent = loadgen.post(url, make, concurrency=args.concurrency, count=requests, seconds=end_by - t0)
             accepted = sum(batch for s in sent if s.status == 200)
             pushed += len(sent) * batch
             now = snapshot(st)
@@ -154,7 +160,8 @@ def run(args: argparse.Namespace) -> str:
     worker_cols = [f"w{n} MiB" for n in range(len(st.workers))]
     out = report.machine() + "\n"
     out += report.table(
-        f"Soak: {pushed:,} messages pushed in {push_seconds:,.0f}s ({batch} per webhook, {customers:,} customers)",
+        f"Soak: {pushed:,} messages pushed in {push_seconds:,.0f}s ({batch} per webhook, {customers:,} customers"
+        + (f", {args.rate:g} msg/s steady)" if args.rate > 0 else ")"),
         ["pushed", "post msg/s", "in helpdesk", "queued", "web MiB", *worker_cols, "Redis MiB"],
         progress,
         [f"after draining: {delivered:,} messages in the helpdesk, {backlog:,} jobs still queued "
