@@ -100,10 +100,8 @@ def processes(store: redis.Redis) -> Iterator[tuple[str, GraphSimulator, Helpdes
         helpdesk.stop()
 
 
-def test_web_and_two_workers_as_separate_processes_share_one_redis(
-    processes: tuple[str, GraphSimulator, HelpdeskSimulator],
-) -> None:
-    url, graph, helpdesk = processes
+def ten_customers_and_a_reply(url: str, graph: GraphSimulator, helpdesk: HelpdeskSimulator) -> None:
+    """Connect a number through the admin API; 10 customers write, an agent answers one: all of it arrives."""
     graph.add_phone_number(PNID, display_phone_number="15550783881", waba_id=WABA, access_token=GRAPH_TOKEN)
     helpdesk.add_account(ACCOUNT)
     helpdesk.add_user(ACCOUNT, token=HELPDESK_TOKEN)
@@ -126,5 +124,33 @@ def test_web_and_two_workers_as_separate_processes_share_one_redis(
     helpdesk.agent_reply(ACCOUNT, 1, "Hello!")
     sent = wait_for(lambda: graph.sent_messages, timeout=30, message="the reply sent to WhatsApp")
     assert sent[0]["body"]["text"]["body"] == "Hello!"
+
+
+def test_web_and_two_workers_as_separate_processes_share_one_redis(
+    processes: tuple[str, GraphSimulator, HelpdeskSimulator],
+) -> None:
+    url, graph, helpdesk = processes
+    ten_customers_and_a_reply(url, graph, helpdesk)
     ready = requests.get(f"{url}/readyz", timeout=2).json()
     assert ready["workers"] == 4  # two processes x two consumer threads
+
+
+def test_embedded_mode_carries_messages_both_ways() -> None:
+    """`make run` without REDIS_URL: every Lua script and stream command runs on the embedded store too."""
+    graph = GraphSimulator(app_secret=APP_SECRET).start()
+    helpdesk = HelpdeskSimulator().start()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        "PORT": str(port), "REDIS_URL": "", "META_APP_SECRET": APP_SECRET, "ADMIN_TOKEN": ADMIN_TOKEN,
+        "GRAPH_API_BASE_URL": graph.base_url, "HELPDESK_BASE_URL": helpdesk.base_url, "LOG_LEVEL": "WARNING",
+        "ENCRYPTION_KEY": ENCRYPTION_KEY,
+    }  # fmt: skip
+    process = spawn([sys.executable, "-m", "adapter.serve"], env)
+    try:
+        wait_for(lambda: healthy(url), timeout=20, message="healthz")
+        ten_customers_and_a_reply(url, graph, helpdesk)
+    finally:
+        stop([process])
+        graph.stop()
+        helpdesk.stop()
