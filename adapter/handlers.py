@@ -36,7 +36,7 @@ def build_handlers(services: Services) -> Mapping[str, Handler]:
         channel = services.channels.get(str(job.payload.get("phone_number_id")))
         if channel is None:
             logger.warning(messages.UNROUTED_PAYLOAD, job.payload.get("phone_number_id"), "the unrouted list")
-            services.events.keep_unrouted(job.to_json())
+            services.events.keep_unrouted(job)
         return channel
 
     def inbound_message(job: Job) -> None:

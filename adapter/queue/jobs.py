@@ -20,18 +20,24 @@ class Job:
     enqueued_at: float = 0.0
     last_error: str | None = None
 
-    def to_json(self, *, enqueued_at: float | None = None) -> str:
-        """The stored form; `enqueued_at` stamps it on the way (the enqueue's hot path makes no copy)."""
-        # A shallow dict (dataclasses.asdict would deep-copy the payload first), without the fields still at
-        # their defaults: every byte of a job passes through the enqueue script.
-        fields: dict[str, Any] = {
-            "kind": self.kind, "chat": self.chat, "payload": self.payload, "id": self.id,
-            "enqueued_at": self.enqueued_at if enqueued_at is None else enqueued_at,
+    def as_dict(self) -> dict[str, Any]:
+        """Every field, defaults included: the form the admin API shows (dead letters, unrouted payloads).
+        A shallow dict: dataclasses.asdict would deep-copy the payload first."""
+        return {
+            "kind": self.kind, "chat": self.chat, "payload": self.payload, "id": self.id, "attempt": self.attempt,
+            "enqueued_at": self.enqueued_at, "last_error": self.last_error,
         }  # fmt: skip
-        if self.attempt:
-            fields["attempt"] = self.attempt
-        if self.last_error is not None:
-            fields["last_error"] = self.last_error
+
+    def to_json(self, *, enqueued_at: float | None = None, compact: bool = True) -> str:
+        """The stored form; `enqueued_at` stamps it on the way (the enqueue's hot path makes no copy). Compact:
+        without the fields still at their defaults, as every byte of a job passes through the enqueue script."""
+        fields = self.as_dict()
+        if enqueued_at is not None:
+            fields["enqueued_at"] = enqueued_at
+        if compact and not self.attempt:
+            del fields["attempt"]
+        if compact and self.last_error is None:
+            del fields["last_error"]
         return jsonfast.dumps(fields)  # one job per message of a batch: the ingest's largest cost
 
     @classmethod

@@ -159,7 +159,7 @@ class JobQueue:
         pipe.execute()
 
     def _dead_record(self, job: Job, error: str) -> str:
-        return json.dumps({"job": json.loads(job.to_json()), "error": error, "failed_at": self.clock.now()})
+        return json.dumps({"job": job.as_dict(), "error": error, "failed_at": self.clock.now()})
 
     # --- parked chats: drained in place by their partition's leaseholder ---------------
 

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from adapter.clock import Clock
+from adapter.queue.jobs import Job
 from adapter.store import keys
 from adapter.store.connection import Store
 
@@ -34,8 +35,8 @@ class EventLog:
 
     # --- payloads for numbers we don't know: kept whole until an admin replays or clears them ---
 
-    def keep_unrouted(self, job_json: str) -> None:
-        self.store.rpush(keys.UNROUTED, job_json)
+    def keep_unrouted(self, job: Job) -> None:
+        self.store.rpush(keys.UNROUTED, job.to_json(compact=False))  # whole: the admin API shows every field
 
     def unrouted(self, count: int = 100) -> list[dict[str, Any]]:
         return [json.loads(item) for item in self.store.lrange(keys.UNROUTED, 0, count - 1)]

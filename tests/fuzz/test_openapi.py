@@ -114,7 +114,7 @@ def seed(app: Flask) -> None:
     services = services_of(client)
     job = Job("meta.message", f"{PNID}:16505551234", {"message": {"id": "wamid.A", "type": "text"}})
     services.queue.bury(keys.stream(0), "0-1", job, "(131026) Message undeliverable")
-    services.events.keep_unrouted(job.to_json())
+    services.events.keep_unrouted(job)
     services.events.record("meta", {"payload": {"object": "whatsapp_business_account", "entry": []}})
     rejected = {"id": "1", "name": "order_update", "language": "en_US", "status": "REJECTED", "category": "UTILITY",
                 "rejected_reason": "INVALID_FORMAT", "components": [{"type": "BODY", "text": "Hi"}]}
