@@ -81,12 +81,15 @@ class StatusSchema(_Open):
 
 ENVELOPE = EnvelopeSchema()
 MESSAGES_VALUE = MessagesValueSchema()
+INBOUND_MESSAGE = InboundMessageSchema()
+STATUS = StatusSchema()
 
 
 # The fast path of ingest. Marshmallow costs more than everything else a webhook does, and nearly every
 # webhook is well formed, so a plain check of the same rules runs first; it only ever answers "certainly
 # valid", and whatever it does not vouch for goes through the schemas above, which decide and explain.
 # (tests/unit/test_ingest_fast_path.py holds it to that: it never accepts what the schemas refuse.)
+
 
 def _is_list_of_dicts(value: Any) -> bool:
     return type(value) is list and all(type(item) is dict for item in value)
@@ -120,5 +123,3 @@ def plainly_valid(payload: Any) -> bool:
             if type(value) is not dict or (change["field"] == "messages" and not _plain_messages_value(value)):
                 return False
     return True
-INBOUND_MESSAGE = InboundMessageSchema()
-STATUS = StatusSchema()

@@ -193,12 +193,13 @@ class Mappings:
         """Mark an inbound message as being posted. Returns (conversation, when it began) of an earlier
         attempt whose outcome is unknown, if there is one."""
         key = keys.posting(phone_number_id, wamid)
-        if self.store.set(key, f"{conversation_id}:{now!r}", nx=True, ex=keys.MAPPING_TTL_SECONDS):
+        if self.store.set(key, _posting_value(conversation_id, now), nx=True, ex=keys.MAPPING_TTL_SECONDS):
             return None
         return _posting_mark(self.store.get(key))
 
     def restart_posting(self, phone_number_id: str, wamid: str, conversation_id: int, now: float) -> None:
-        self.store.set(keys.posting(phone_number_id, wamid), f"{conversation_id}:{now!r}", ex=keys.MAPPING_TTL_SECONDS)
+        self.store.set(keys.posting(phone_number_id, wamid), _posting_value(conversation_id, now),
+                       ex=keys.MAPPING_TTL_SECONDS)  # fmt: skip
 
     def abandon_posting(self, phone_number_id: str, wamid: str) -> None:
         """The helpdesk answered with an error: the message was not created."""
@@ -260,6 +261,11 @@ class Mappings:
 
     def mark_reported(self, phone_number_id: str, message_id: int, rank: int) -> None:
         self.store.hset(keys.helpdesk_message(phone_number_id, message_id), "reported", rank)
+
+
+def _posting_value(conversation_id: int, now: float) -> str:
+    """A posting mark: "<conversation>:<unix time>" (_BEGIN_INBOUND writes the same from its ARGV)."""
+    return f"{conversation_id}:{now!r}"
 
 
 def _posting_mark(value: Any) -> tuple[int, float] | None:
