@@ -18,6 +18,7 @@ from adapter.helpdesk import signature as helpdesk_signature
 from adapter.meta import signature as meta_signature
 from adapter.services import Services
 from adapter.settings import Settings, load_settings
+from adapter.store import keys
 from adapter.store.channels import Channel
 from tests.simulators.graph import GraphSimulator
 from tests.simulators.helpdesk import HelpdeskSimulator
@@ -148,6 +149,8 @@ class RunningAdapter:
         self._serving.start()
         self.stop_event = threading.Event()
         self.threads = start_worker(self.services, self.stop_event, threads) if threads else []
+        if threads:  # running means its consumers have announced themselves (as /readyz counts them)
+            wait_for(lambda: store.zcard(keys.WORKERS) >= threads, timeout=10, message="the worker threads' heartbeats")
 
     def close(self) -> None:
         self.stop_event.set()
