@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urljoin, urlparse
 
 import requests
@@ -21,6 +22,20 @@ def pooled_session(pool_size: int = 32) -> requests.Session:
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+_DEFAULT_HEADERS = dict(requests.utils.default_headers())
+
+
+def send(
+    session: requests.Session, method: str, url: str, *, headers: Mapping[str, str], timeout: float, **body: Any
+) -> requests.Response:
+    """One API call over the session's pooled connections, past requests.Session's per-call machinery (cookie
+    jar, settings merging, hooks, redirect handling): a quarter of a worker's CPU per message went there.
+    `body`: params, json, data, files, as for requests. A redirect is answered as it is: the APIs we call
+    never redirect, so one means a misconfigured base URL, which the caller reports."""
+    prepared = requests.Request(method, url, headers={**_DEFAULT_HEADERS, **headers}, **body).prepare()
+    return session.get_adapter(url).send(prepared, timeout=timeout)
 
 
 @contextmanager

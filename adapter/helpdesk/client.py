@@ -20,6 +20,7 @@ from adapter.http_session import (
     network_errors,
     pooled_session,
     read_limited,
+    send,
 )
 from adapter.metrics import Metrics
 
@@ -176,14 +177,13 @@ class HelpdeskClient:
         started = time.perf_counter()
         try:
             with network_errors("helpdesk"):
-                response = self.session.request(
-                    method, url, headers={"api_access_token": token}, timeout=self.timeout, **kwargs
-                )
+                response = send(self.session, method, url, headers={"api_access_token": token},
+                                timeout=self.timeout, **kwargs)
         except NetworkError:
             self._record(started, "network")
             raise
-        self._record(started, str(response.status_code) if response.status_code >= 400 else None)
-        if response.status_code >= 400:
+        self._record(started, str(response.status_code) if response.status_code >= 300 else None)
+        if response.status_code >= 300:
             raise HelpdeskApiError(http_status=response.status_code, message=_error_text(response))
         try:
             data = response.json()
@@ -193,6 +193,8 @@ class HelpdeskClient:
 
 
 def _error_text(response: requests.Response) -> str:
+    if response.is_redirect:
+        return f"redirected to {response.headers.get('Location')}: set HELPDESK_BASE_URL to the address it leads to"
     try:
         body = response.json()
     except ValueError:

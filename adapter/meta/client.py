@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import requests
 
 from adapter.errors import GraphApiError, NetworkError
-from adapter.http_session import get_following_allowed_redirects, network_errors, pooled_session, read_limited
+from adapter.http_session import get_following_allowed_redirects, network_errors, pooled_session, read_limited, send
 from adapter.meta import error_codes
 from adapter.metrics import Metrics
 
@@ -111,10 +111,9 @@ class GraphClient:
         started = time.perf_counter()
         try:
             with network_errors("Graph API"):
-                response = self.session.request(
-                    method, url, headers={"Authorization": f"Bearer {token}"}, timeout=self.timeout, **kwargs
-                )
-            if response.status_code >= 400:
+                response = send(self.session, method, url, headers={"Authorization": f"Bearer {token}"},
+                                timeout=self.timeout, **kwargs)
+            if response.status_code >= 300:
                 raise _graph_error(response)
         except GraphApiError as exc:
             self._record(started, str(exc.code or exc.http_status))
@@ -138,6 +137,8 @@ def _graph_error(response: requests.Response) -> GraphApiError:
         error = {}
     code = int(error.get("code") or 0)
     details = str((error.get("error_data") or {}).get("details") or "")
+    if response.is_redirect:
+        details = f"redirected to {response.headers.get('Location')}: set GRAPH_API_BASE_URL to the address it leads to"
     entry = error_codes.lookup(code) if code else None
     retryable = error_codes.is_retryable(code, response.status_code) if code else (
         response.status_code == 429 or response.status_code >= 500

@@ -120,6 +120,7 @@ class HelpdeskSimulator:
         self._server: SimulatorServer | None = None
         self._threads: list[threading.Thread] = []
         self._webhooks = requests.Session()  # only the webhook thread uses it: one kept-alive connection
+        self._webhooks.trust_env = False  # it posts to loopback: no proxy or netrc lookup on every webhook
         self.app = self._build_app()
 
     # ------------------------------------------------------------------ lifecycle

@@ -133,3 +133,30 @@ def test_attachment_redirects_may_not_lead_to_private_addresses(helpdesk: Helpde
                   headers={"Location": "http://127.0.0.1:6379/"})
     with pytest.raises(Exception, match="not an allowed media host"):
         helpdesk.download_attachment(f"{HELPDESK}/rails/active_storage/blobs/redirect/1/a.jpg")
+
+
+@responses.activate
+def test_an_api_call_sends_the_default_headers_with_its_own_and_its_query(helpdesk: HelpdeskClient) -> None:
+    responses.get(f"{HELPDESK}/api/v1/accounts/1/contacts/search", json={"payload": [{"id": 7}]})
+    assert helpdesk.search_contacts(1, "tok", "+1 555") == [{"id": 7}]
+    call = responses.calls[0].request
+    assert call.headers["api_access_token"] == "tok" and call.headers["User-Agent"].startswith("python-requests/")
+    assert call.url == f"{HELPDESK}/api/v1/accounts/1/contacts/search?q=%2B1+555"
+
+
+@responses.activate
+def test_a_redirecting_api_is_reported_as_a_misconfigured_base_url_not_followed(
+    graph: GraphClient, helpdesk: HelpdeskClient
+) -> None:
+    elsewhere = "https://elsewhere.test/"
+    moved = {"Location": elsewhere}
+    responses.post(f"{HELPDESK}/api/v1/accounts/1/conversations/5/messages", status=301, headers=moved)
+    responses.post(f"{GRAPH}/123/messages", status=302, headers=moved)
+    with pytest.raises(HelpdeskApiError) as helpdesk_error:
+        helpdesk.create_message(1, "tok", 5, {"content": "hi"})
+    assert helpdesk_error.value.http_status == 301 and not helpdesk_error.value.retryable
+    assert f"redirected to {elsewhere}: set HELPDESK_BASE_URL" in helpdesk_error.value.message
+    with pytest.raises(GraphApiError) as graph_error:
+        graph.send_message("123", "tok", {})
+    assert not graph_error.value.retryable and "set GRAPH_API_BASE_URL" in graph_error.value.details
+    assert len(responses.calls) == 2  # neither redirect was followed
