@@ -10,11 +10,14 @@ import argparse
 import contextlib
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import redis
@@ -47,6 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--web-threads", type=int, default=int(env("WEB_THREADS", "4")), help="gunicorn --threads")
     parser.add_argument("--payloads", default="text,status,batch50", help="comma list of: text, status, batch50")
     parser.add_argument("--bodies", type=int, default=0, help="distinct bodies per payload (0: sized to duration)")
+    parser.add_argument("--rounds", type=int, default=int(env("BENCH_ROUNDS", "3")),
+                        help="runs per server and payload, alternating servers; the tables show medians")
 
 
 def _signed_bodies(kind: str, count: int) -> list[tuple[str, bytes]]:
@@ -129,33 +134,39 @@ def run(args: argparse.Namespace) -> str:
             bodies = workdir / f"{kind}.bodies"
             wrk.write_bodies(bodies, signed)
             per_request = payloads.KINDS[kind]
-            results: dict[str, wrk.WrkResult] = {}
-            for target, (url, _) in targets.items():
-                _flush(dbs)
-                _post_once(url, *signed[0])
-                _flush(dbs)
-                time.sleep(1.0)  # let lazy freeing of the flushed keys finish before measuring
-                print(f"ingest: {kind} -> {target} for {args.duration:g}s", file=sys.stderr, flush=True)
-                before, t0 = _cpu(servers, redis_pid), time.monotonic()
-                result = wrk.run(
-                    binary, url, script, bodies,
-                    duration=args.duration, connections=args.connections, threads=args.threads,
-                )  # fmt: skip
-                after, wall = _cpu(servers, redis_pid), time.monotonic() - t0
-                server_ms = (after[target] - before[target]) / result.requests * 1000 if result.requests else None
-                others = (after["others"] - before["others"]) / wall * 100
-                results[target] = result
-                fresh = min(1.0, count / result.requests) * 100 if result.requests else 0.0
+            cells: dict[str, list[_Cell]] = {target: [] for target in targets}
+            for round_ in range(args.rounds):
+                # Alternate who goes first: a machine that slows or speeds up during a run biases neither.
+                for target in list(targets)[:: 1 if round_ % 2 == 0 else -1]:
+                    url = targets[target][0]
+                    _flush(dbs)
+                    _post_once(url, *signed[0])
+                    _flush(dbs)
+                    time.sleep(1.0)  # let lazy freeing of the flushed keys finish before measuring
+                    print(f"ingest: {kind} -> {target} for {args.duration:g}s (round {round_ + 1} of {args.rounds})",
+                          file=sys.stderr, flush=True)  # fmt: skip
+                    before, t0 = _cpu(servers, redis_pid), time.monotonic()
+                    result = wrk.run(
+                        binary, url, script, bodies,
+                        duration=args.duration, connections=args.connections, threads=args.threads,
+                    )  # fmt: skip
+                    after, wall = _cpu(servers, redis_pid), time.monotonic() - t0
+                    cpu = (after[target] - before[target]) / result.requests * 1000 if result.requests else None
+                    others = (after["others"] - before["others"]) / wall * 100
+                    cells[target].append(_Cell(result, cpu, others, min(1.0, count / max(1, result.requests)) * 100))
+            for target, runs in cells.items():
                 rows.append([
-                    kind, target, result.requests_per_second, result.requests_per_second * per_request,
-                    result.p50_ms, result.p99_ms, result.non_2xx + result.socket_errors, fresh, server_ms, others,
+                    kind, target, _median(r.result.requests_per_second for r in runs),
+                    _median(r.result.requests_per_second * per_request for r in runs),
+                    _median(r.result.p50_ms for r in runs), _median(r.result.p99_ms for r in runs),
+                    sum(r.result.non_2xx + r.result.socket_errors for r in runs), min(r.fresh for r in runs),
+                    _median(r.cpu_ms for r in runs), _median(r.others for r in runs),
                 ])  # fmt: skip
-            adapter, ref = results["adapter"], results["reference"]
-            ratios.append([
-                kind,
-                adapter.requests_per_second / ref.requests_per_second if ref.requests_per_second else None,
-                adapter.p99_ms / ref.p99_ms if adapter.p99_ms and ref.p99_ms else None,
-            ])  # fmt: skip
+            pairs = list(zip(cells["adapter"], cells["reference"], strict=True))
+            throughput = [a.result.requests_per_second / r.result.requests_per_second for a, r in pairs
+                          if r.result.requests_per_second]  # fmt: skip
+            p99 = [a.result.p99_ms / r.result.p99_ms for a, r in pairs if a.result.p99_ms and r.result.p99_ms]
+            ratios.append([kind, _median(throughput), _spread(throughput), _median(p99), _spread(p99)])
     notes = [
         f"gunicorn -w {args.web_workers} --threads {args.web_threads} -k gthread for both; "
         f"wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s; Redis db {ADAPTER_DB} (adapter), "
@@ -163,6 +174,7 @@ def run(args: argparse.Namespace) -> str:
         "msg/s = req/s x messages per request (text 1, status 1, batch50 50); errors = non-2xx + socket errors",
         "fresh % = share of requests carrying a body not sent before in that cell; the rest take the duplicate path",
         "the reference only verifies, parses, SET NX EX per message and XADDs the raw body once per request",
+        f"each figure is the median of {args.rounds} runs; errors are summed over them, fresh % is the lowest",
         "CPU ms/req = CPU of the measured server (gunicorn master + workers) per request; others % = CPU of "
         "every process not in this bench, in % of one core during the cell (other engineers' tests: noise)",
     ]
@@ -175,10 +187,31 @@ def run(args: argparse.Namespace) -> str:
     )
     out += "\n" + report.table(
         "Ingest ratio adapter/reference (throughput: higher is better; p99: lower is better)",
-        ["payload", "throughput x", "p99 x"],
-        [[r[0], _two(r[1]), _two(r[2])] for r in ratios],
+        ["payload", "throughput x", "rounds", "p99 x", "rounds"],
+        [[r[0], _two(r[1]), r[2], _two(r[3]), r[4]] for r in ratios],
+        [f"median over {args.rounds} rounds, each round both servers back to back (who goes first alternates); "
+         "rounds = the lowest and highest round's ratio"],
     )
     return out
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """One wrk run against one server."""
+
+    result: wrk.WrkResult
+    cpu_ms: float | None  # CPU of the server per request
+    others: float  # % of one core used by processes outside the bench
+    fresh: float  # % of requests carrying a body not sent before in the run
+
+
+def _median(values: Iterable[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
+
+
+def _spread(values: list[float]) -> str:
+    return f"{min(values):.2f}-{max(values):.2f}" if values else "-"
 
 
 def _two(value: report.Cell) -> str:
