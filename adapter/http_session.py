@@ -31,7 +31,7 @@ def send(
     session: requests.Session, method: str, url: str, *, headers: Mapping[str, str], timeout: float, **body: Any
 ) -> requests.Response:
     """One API call over the session's pooled connections, past requests.Session's per-call machinery (cookie
-    jar, settings merging, hooks, redirect handling): a quarter of a worker's CPU per message went there.
+    jar, settings merging, hooks, redirect handling), which cost about 0.19 ms of CPU per call, measured.
     `body`: params, json, data, files, as for requests. A redirect is answered as it is: the APIs we call
     never redirect, so one means a misconfigured base URL, which the caller reports."""
     prepared = requests.Request(method, url, headers={**_DEFAULT_HEADERS, **headers}, **body).prepare()

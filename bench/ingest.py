@@ -153,7 +153,8 @@ def run(args: argparse.Namespace) -> str:
                     after, wall = _cpu(servers, redis_pid), time.monotonic() - t0
                     cpu = (after[target] - before[target]) / result.requests * 1000 if result.requests else None
                     others = (after["others"] - before["others"]) / wall * 100
-                    cells[target].append(_Cell(result, cpu, others, min(1.0, count / max(1, result.requests)) * 100))
+                    fresh = min(1.0, count / result.requests) * 100 if result.requests else 0.0
+                    cells[target].append(_Cell(result, cpu, others, fresh))
             for target, runs in cells.items():
                 rows.append([
                     kind, target, _median(r.result.requests_per_second for r in runs),
