@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from cryptography.fernet import Fernet, InvalidToken
 
 from adapter.errors import ConfigurationError
@@ -26,6 +28,12 @@ class SecretBox:
     def open(self, stored: str) -> str:
         if not stored.startswith(PREFIX):
             return stored  # written before encryption was configured; sealed on the next save
+        return self._decrypted(stored)
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019 (one box per process, kept for its life)
+    def _decrypted(self, stored: str) -> str:
+        """Memoized: every helpdesk webhook reads its channel's sealed secret, and decrypting it cost more than
+        the rest of an ignored event's handling. A changed secret is a new token, so it is never stale."""
         try:
             return self._fernet.decrypt(stored[len(PREFIX):].encode()).decode()
         except InvalidToken:

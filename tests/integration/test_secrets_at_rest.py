@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import redis
+from cryptography.fernet import Fernet
 
 from adapter import create_app
 from adapter.errors import ConfigurationError
@@ -41,3 +42,22 @@ def test_a_number_cannot_be_connected_without_a_key(store: redis.Redis) -> None:
 def test_a_wrong_key_is_named_at_startup(store: redis.Redis) -> None:
     with pytest.raises(ConfigurationError, match="not a valid Fernet key"):
         create_app(make_settings(ENCRYPTION_KEY="short"), store=store)
+
+
+def test_a_stored_secret_is_decrypted_once_and_a_changed_one_is_read_anew(
+    store: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decrypted: list[bytes] = []
+    decrypt = Fernet.decrypt
+
+    def counting(self: Fernet, token: bytes, ttl: int | None = None) -> bytes:
+        decrypted.append(token)
+        return decrypt(self, token, ttl)
+
+    monkeypatch.setattr(Fernet, "decrypt", counting)
+    channels = create_app(make_settings(), store=store).extensions["adapter"].channels
+    channels.save(make_channel())
+    assert [channels.webhook_secret(PNID) for _ in range(3)] == [INBOX_SECRET] * 3
+    assert len(decrypted) == 1  # each helpdesk webhook reads it: decrypting it every time was its largest cost
+    channels.save(make_channel(helpdesk_webhook_secret="rotated"))
+    assert channels.webhook_secret(PNID) == "rotated" and len(decrypted) == 2
