@@ -20,6 +20,7 @@ from adapter.queue.queue import JobQueue
 from adapter.settings import Settings
 from adapter.store.channels import ChannelRepository
 from adapter.store.connection import Store, connect
+from adapter.store.deliveries import DeliveryGate
 from adapter.store.events import EventLog
 from adapter.store.mappings import Mappings
 from adapter.store.secrets import secret_box
@@ -34,6 +35,7 @@ class Services:
     queue: JobQueue
     channels: ChannelRepository
     mappings: Mappings
+    deliveries: DeliveryGate
     window: WindowTracker
     events: EventLog
     metrics: Metrics
@@ -110,6 +112,7 @@ def build_services(settings: Settings, *, store: Store | None = None, clock: Clo
         ),
         channels=ChannelRepository(store, secret_box(settings.encryption_key)),
         mappings=Mappings(store),
+        deliveries=DeliveryGate(store, ttl_seconds=2 * settings.helpdesk_webhook_max_age_seconds),
         window=window,
         events=EventLog(store, clock),
         metrics=metrics,

@@ -118,16 +118,25 @@ def helpdesk_items(phone_number_id: str, payload: Any) -> list[dict[str, str]]:
     return [{"kind": kind, "id": str(payload.get("id") or ""), "number": phone_number_id}]
 
 
-def accepted_meta_log(payload: Any, body: bytes, at: float) -> RequestLog:
-    """The record of an accepted Meta webhook, for the enqueue to keep with its answer in the same round trip
-    (the webhook's hot path makes no extra call for troubleshooting)."""
-    numbers, items = meta_items(payload)
+def accepted_log(source: str, numbers: list[str], items: list[dict[str, str]], body: bytes, at: float) -> RequestLog:
+    """The record of an accepted webhook, for the step that stores its work to keep with its answer (inserted
+    between `before` and `after`) in the same round trip: the webhook's hot path makes no extra call for
+    troubleshooting."""
     record = WebhookRecord(
-        source="meta", at=at, status=200, verification=verification_words("meta", 200), outcome="",
+        source=source, at=at, status=200, verification=verification_words(source, 200), outcome="",
         numbers=tuple(numbers), items=tuple(items), body=body_excerpt(body),
     )
     text = record.to_json()
-    return RequestLog(keys.webhook_payloads("meta"), text[:-1] + ',"answer":', "}", LIMIT)
+    return RequestLog(keys.webhook_payloads(source), text[:-1] + ',"answer":', "}", LIMIT)
+
+
+def accepted_meta_log(payload: Any, body: bytes, at: float) -> RequestLog:
+    numbers, items = meta_items(payload)
+    return accepted_log("meta", numbers, items, body, at)
+
+
+def accepted_helpdesk_log(phone_number_id: str, payload: Any, body: bytes, at: float) -> RequestLog:
+    return accepted_log("helpdesk", [phone_number_id], helpdesk_items(phone_number_id, payload), body, at)
 
 
 def record(store: Store, record: WebhookRecord) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from adapter.console import payload_log
@@ -17,14 +17,20 @@ from adapter.web.common import services
 logger = logging.getLogger(__name__)
 
 HELPDESK_PREFIX = "/webhooks/helpdesk/"
+KEPT = "webhook_kept"  # set on flask.g by a webhook view whose write already kept the request with its answer
+
+
+def kept_with_answer() -> None:
+    """Called by a webhook view once its own write has kept the request for troubleshooting."""
+    setattr(g, KEPT, True)
 
 
 def _keep(response: Response) -> None:
     """Take what the record needs now; parse and write it once the answer has been sent, so the sender
     never waits for the troubleshooting log."""
+    if g.get(KEPT):
+        return  # kept by the view's own write, with its answer (console/payload_log.accepted_log)
     path = request.path
-    if path == "/webhooks/meta" and response.status_code == 200:
-        return  # kept by the enqueue itself, with its answer (console/payload_log.accepted_meta_log)
     if path == "/webhooks/meta":
         source, number = "meta", ""
     elif path.startswith(HELPDESK_PREFIX):

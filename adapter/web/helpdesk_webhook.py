@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
+from adapter import jsonfast
+from adapter.console.payload_log import accepted_helpdesk_log
 from adapter.errors import Conflict, NotFound, Unauthorized
 from adapter.helpdesk import signature
 from adapter.helpdesk.ingest import jobs_from_event
-from adapter.store import keys
 from adapter.web.common import json_body, services
+from adapter.web.console_observe import kept_with_answer
 
 blueprint = Blueprint("helpdesk_webhook", __name__)
 
@@ -34,18 +36,23 @@ def receive_event(phone_number_id: str) -> tuple[Response, int]:
     )
     if refusal:
         raise Unauthorized(refusal)
-    delivery = request.headers.get(signature.DELIVERY_HEADER) or ""
-    pipe = svc.store.pipeline(transaction=False)
-    pipe.set(keys.delivery(delivery), 1, nx=True, ex=2 * svc.settings.helpdesk_webhook_max_age_seconds)
-    pipe.hincrby(keys.metric("webhooks_received"), "result=verified,source=helpdesk", 1)
-    first_time = pipe.execute()[0]
-    if delivery and not first_time:
+    payload = json_body(body, lone_surrogates=True)
+    routed = jobs_from_event(phone_number_id, payload)
+    log = accepted_helpdesk_log(phone_number_id, payload, body, svc.clock.now())
+    # Most events (the echo of every incoming message, typing, conversation updates) are answered right
+    # away: accepting the delivery keeps them with that answer, in the same round trip.
+    ignored = None if routed.jobs else {"ignored": routed.ignored}
+    answer = jsonfast.dumps(ignored) if ignored is not None else ""
+    if not svc.deliveries.accept(request.headers.get(signature.DELIVERY_HEADER) or "",
+                                 log=log if ignored is not None else None, answer=answer):  # fmt: skip
         raise Conflict("this delivery was received already (replayed)")
-    routed = jobs_from_event(phone_number_id, json_body(body, lone_surrogates=True))
+    if ignored is not None:
+        kept_with_answer()
+        return Response(answer, status=200, mimetype="application/json"), 200
     if routed.needs_failure_mark is not None and not svc.mappings.was_failed_by_us(
         phone_number_id, routed.needs_failure_mark
     ):
         return jsonify({"ignored": "an update that needs no action"}), 200
-    if not routed.jobs:
-        return jsonify({"ignored": routed.ignored}), 200
-    return jsonify({"enqueued": svc.queue.enqueue_once(routed.jobs)}), 200
+    enqueued = svc.queue.enqueue_once(routed.jobs, log=log)
+    kept_with_answer()
+    return jsonify({"enqueued": enqueued}), 200

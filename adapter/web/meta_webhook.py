@@ -11,6 +11,7 @@ from adapter.errors import Forbidden, Unauthorized
 from adapter.meta import signature
 from adapter.meta.ingest import jobs_from_webhook
 from adapter.web.common import json_body, services
+from adapter.web.console_observe import kept_with_answer
 
 blueprint = Blueprint("meta_webhook", __name__)
 
@@ -42,6 +43,7 @@ def receive_notification() -> tuple[Response, int]:
     jobs = jobs_from_webhook(payload)
     log = accepted_meta_log(payload, body, svc.clock.now())
     enqueued = svc.queue.enqueue_once(jobs, source="meta", log=log)
+    kept_with_answer()
     # Written by hand: jsonify's provider costs more than the whole answer is worth on this hot path.
     answer = f'{{"received":{len(jobs)},"enqueued":{enqueued}}}\n'
     return Response(answer, status=200, mimetype="application/json"), 200

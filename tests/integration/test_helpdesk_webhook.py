@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import redis
 
+from adapter.console import payload_log
 from adapter.helpdesk.ingest import REPLY_JOB
 from adapter.queue.jobs import Job
 from adapter.store import keys
@@ -78,3 +79,35 @@ def test_a_message_without_its_conversation_is_a_400(channel_app: Any) -> None:
     payload = {k: v for k, v in WEBHOOKS["agent_text"].items() if k != "conversation"}
     response = post(channel_app, payload)
     assert response.status_code == 400 and "conversation" in json.dumps(response.json["details"])
+
+
+def test_each_delivery_is_kept_for_troubleshooting_with_its_answer_an_ignored_one_in_two_round_trips(
+    channel_app: Any, store: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def send(payload: Any, delivery: str) -> int:
+        body = json.dumps(payload).encode()
+        response = channel_app.post(f"/webhooks/helpdesk/{PNID}", data=body,
+                                    headers={**sign_helpdesk(body), "X-Chatwoot-Delivery": delivery})  # fmt: skip
+        response.close()  # what is kept after the answer is written once it has gone out
+        return int(response.status_code)
+
+    trips = {"n": 0}
+    command, pipeline = store.execute_command, redis.client.Pipeline.execute
+
+    def count_command(*args: object, **kw: object) -> object:
+        trips["n"] += 1
+        return command(*args, **kw)
+
+    def count_pipeline(self: redis.client.Pipeline, *args: object, **kw: object) -> object:
+        trips["n"] += 1
+        return pipeline(self, *args, **kw)
+
+    monkeypatch.setattr(store, "execute_command", count_command)
+    monkeypatch.setattr(redis.client.Pipeline, "execute", count_pipeline)
+    assert send(WEBHOOKS["incoming_echo"], "d-1") == 200
+    assert trips["n"] == 2  # the channel's secret; then the delivery, its count and its record in one step
+    assert send(WEBHOOKS["agent_text"], "d-2") == 200
+    assert send(WEBHOOKS["incoming_echo"], "d-1") == 409
+    outcomes = [record.outcome for record in payload_log.recent(store, "helpdesk")]
+    assert outcomes[0].startswith("refused with 409") and outcomes[1] == "queued 1 job"
+    assert outcomes[2].startswith("ignored: ") and len(outcomes) == 3
