@@ -96,6 +96,30 @@ def client(app: Any) -> Any:
     return app.test_client()
 
 
+class RoundTrips:
+    """Counts the round trips to Redis made through one client: commands, and pipelines as one each."""
+
+    def __init__(self, store: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        command, pipeline = store.execute_command, redis.client.Pipeline.execute
+
+        def count_command(*args: Any, **kw: Any) -> Any:
+            self.count += 1
+            return command(*args, **kw)
+
+        def count_pipeline(pipe: redis.client.Pipeline, *args: Any, **kw: Any) -> Any:
+            self.count += 1
+            return pipeline(pipe, *args, **kw)
+
+        monkeypatch.setattr(store, "execute_command", count_command)
+        monkeypatch.setattr(redis.client.Pipeline, "execute", count_pipeline)
+
+
+@pytest.fixture
+def round_trips(store: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> RoundTrips:
+    return RoundTrips(store, monkeypatch)
+
+
 def sign_meta(body: bytes, secret: str = APP_SECRET) -> dict[str, str]:
     return {meta_signature.HEADER: meta_signature.generate_signature(secret, body), "Content-Type": "application/json"}
 

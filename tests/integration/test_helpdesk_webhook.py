@@ -14,7 +14,7 @@ from adapter.helpdesk.ingest import REPLY_JOB
 from adapter.queue.jobs import Job
 from adapter.store import keys
 from tests import contracts
-from tests.conftest import PNID, make_channel, sign_helpdesk
+from tests.conftest import PNID, RoundTrips, make_channel, sign_helpdesk
 
 WEBHOOKS = contracts.load("helpdesk_webhooks")
 SENT = {"agent_text", "agent_text_with_two_attachments", "agent_quote", "bot_reply", "captain_reply",
@@ -82,7 +82,7 @@ def test_a_message_without_its_conversation_is_a_400(channel_app: Any) -> None:
 
 
 def test_each_delivery_is_kept_for_troubleshooting_with_its_answer_an_ignored_one_in_two_round_trips(
-    channel_app: Any, store: redis.Redis, monkeypatch: pytest.MonkeyPatch
+    channel_app: Any, store: redis.Redis, round_trips: RoundTrips
 ) -> None:
     def send(payload: Any, delivery: str) -> int:
         body = json.dumps(payload).encode()
@@ -91,21 +91,9 @@ def test_each_delivery_is_kept_for_troubleshooting_with_its_answer_an_ignored_on
         response.close()  # what is kept after the answer is written once it has gone out
         return int(response.status_code)
 
-    trips = {"n": 0}
-    command, pipeline = store.execute_command, redis.client.Pipeline.execute
-
-    def count_command(*args: object, **kw: object) -> object:
-        trips["n"] += 1
-        return command(*args, **kw)
-
-    def count_pipeline(self: redis.client.Pipeline, *args: object, **kw: object) -> object:
-        trips["n"] += 1
-        return pipeline(self, *args, **kw)
-
-    monkeypatch.setattr(store, "execute_command", count_command)
-    monkeypatch.setattr(redis.client.Pipeline, "execute", count_pipeline)
+    round_trips.count = 0
     assert send(WEBHOOKS["incoming_echo"], "d-1") == 200
-    assert trips["n"] == 2  # the channel's secret; then the delivery, its count and its record in one step
+    assert round_trips.count == 2  # the channel's secret; then the delivery, its count and its record in one step
     assert send(WEBHOOKS["agent_text"], "d-2") == 200
     assert send(WEBHOOKS["incoming_echo"], "d-1") == 409
     outcomes = [record.outcome for record in payload_log.recent(store, "helpdesk")]

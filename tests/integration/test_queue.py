@@ -13,6 +13,7 @@ from adapter.queue.consumer import Consumer, RetryPolicy
 from adapter.queue.jobs import Job
 from adapter.queue.queue import JobQueue
 from adapter.store import keys
+from tests.conftest import RoundTrips
 
 
 @pytest.fixture
@@ -240,21 +241,8 @@ def pending_ids(store: redis.Redis, stream: str) -> list[str]:
 
 
 def test_a_batch_costs_the_same_round_trips_however_many_jobs_it_holds(
-    queue: JobQueue, clock: ManualClock, store: redis.Redis, monkeypatch: pytest.MonkeyPatch
+    queue: JobQueue, clock: ManualClock, store: redis.Redis, round_trips: RoundTrips
 ) -> None:
-    trips = {"n": 0}
-    command, pipeline = store.execute_command, redis.client.Pipeline.execute
-
-    def count_command(*args: object, **kw: object) -> object:
-        trips["n"] += 1
-        return command(*args, **kw)
-
-    def count_pipeline(self: redis.client.Pipeline, *args: object, **kw: object) -> object:
-        trips["n"] += 1
-        return pipeline(self, *args, **kw)
-
-    monkeypatch.setattr(store, "execute_command", count_command)
-    monkeypatch.setattr(redis.client.Pipeline, "execute", count_pipeline)
     parked, *chats = chats_of_one_partition(queue, 6)
     queue.park(keys.stream(0), "0-1", Job("k", parked, {}), due=clock.now() + 60)  # a chat waiting behind a retry
     c = ready(consumer(queue, {"k": lambda job: None}, clock))
@@ -263,9 +251,9 @@ def test_a_batch_costs_the_same_round_trips_however_many_jobs_it_holds(
         queue.enqueue(Job("k", parked, {}))  # first: parking it acks nothing yet
         for n in range(jobs):
             queue.enqueue(Job("k", chats[n % len(chats)], {"n": n}))
-        trips["n"] = 0
+        round_trips.count = 0
         assert c.run_once() == jobs + 1
-        return trips["n"]
+        return round_trips.count
 
     assert trips_of_a_batch(1) == trips_of_a_batch(15)
     assert queue.backlog()["waiting"] == 0 and store.llen(keys.parked(parked)) == 3
