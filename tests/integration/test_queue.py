@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 import redis
@@ -31,6 +32,20 @@ def consumer(queue: JobQueue, handlers: dict, clock: ManualClock, **kw: object) 
     return Consumer(queue=queue, handlers=handlers, policy=policy, clock=clock, block_ms=10, **kw)  # type: ignore[arg-type]
 
 
+def failing_once_for(chat: str, seen: list[tuple[str, int]]) -> Callable[[Job], None]:
+    """A handler that fails, retryably, the first job of `chat` it is given, and records (chat, n) of each job
+    it handles."""
+    failed: list[Job] = []
+
+    def handle(job: Job) -> None:
+        if job.chat == chat and not failed:
+            failed.append(job)
+            raise ExternalApiError("helpdesk down", retryable=True)
+        seen.append((job.chat, job.payload["n"]))
+
+    return handle
+
+
 def drain(c: Consumer, rounds: int = 5) -> None:
     for _ in range(rounds):
         c.run_once()
@@ -48,13 +63,7 @@ def test_jobs_of_one_chat_run_in_order_and_a_retry_holds_the_rest_of_that_chat_o
     queue: JobQueue, clock: ManualClock
 ) -> None:
     seen: list[tuple[str, int]] = []
-    failures = {"left": 1}
-
-    def handle(job: Job) -> None:
-        if job.payload["n"] == 1 and job.chat == "a" and failures["left"]:
-            failures["left"] -= 1
-            raise ExternalApiError("helpdesk down", retryable=True)
-        seen.append((job.chat, job.payload["n"]))
+    handle = failing_once_for("a", seen)
 
     for n in range(1, 4):
         queue.enqueue(Job("k", "a", {"n": n}))
@@ -263,13 +272,7 @@ def test_a_job_of_a_chat_that_failed_earlier_in_the_same_batch_waits_behind_it_i
     queue: JobQueue, clock: ManualClock
 ) -> None:
     seen: list[tuple[str, int]] = []
-    failures = {"left": 1}
-
-    def handle(job: Job) -> None:
-        if job.chat == "a" and failures["left"]:
-            failures["left"] -= 1
-            raise ExternalApiError("helpdesk down", retryable=True)
-        seen.append((job.chat, job.payload["n"]))
+    handle = failing_once_for("a", seen)
 
     c = ready(consumer(queue, {"k": handle}, clock))
     for chat, n in [("a", 1), ("b", 1), ("a", 2), ("a", 3), ("b", 2)]:
