@@ -101,7 +101,8 @@ class RoundTrips:
 
     def __init__(self, store: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
         self.count = 0
-        command, pipeline = store.execute_command, redis.client.Pipeline.execute
+        command: Callable[..., Any] = store.execute_command
+        pipeline: Callable[..., Any] = redis.client.Pipeline.execute
 
         def count_command(*args: Any, **kw: Any) -> Any:
             self.count += 1

@@ -39,10 +39,10 @@ def _compose_command() -> list[str] | None:
     return None
 
 
-def _why_not() -> str | None:
+def _why_not(compose: list[str] | None) -> str | None:
     if not shutil.which("docker") or not _ok("docker", "info"):
         return "no Docker engine answers here"
-    if _compose_command() is None:
+    if compose is None:
         return "neither `docker compose` nor `docker-compose` is installed"
     for image in BASE_IMAGES:
         if not _ok("docker", "image", "inspect", image) and not _ok("docker", "pull", "-q", image):
@@ -51,8 +51,8 @@ def _why_not() -> str | None:
 
 
 class Compose:
-    def __init__(self, project: str, env: dict[str, str]) -> None:
-        self.base = [*(_compose_command() or []), "-p", project, "-f", str(ROOT / "compose.yaml")]
+    def __init__(self, command: list[str], project: str, env: dict[str, str]) -> None:
+        self.base = [*command, "-p", project, "-f", str(ROOT / "compose.yaml")]
         self.env = {**os.environ, **env}
 
     def __call__(self, *args: str, timeout: float = 300) -> str:
@@ -64,16 +64,17 @@ class Compose:
 
 @pytest.fixture(scope="module")
 def compose() -> Iterator[tuple[Compose, str]]:
-    reason = _why_not()
-    if reason is not None:
-        pytest.skip(reason)
+    command = _compose_command()
+    reason = _why_not(command)
+    if reason is not None or command is None:
+        pytest.skip(reason or "no Compose")
     port = free_port()
     env = {
         "WEB_PORT": str(port), "META_APP_SECRET": APP_SECRET, "META_VERIFY_TOKEN": "compose-verify",
         "ADMIN_TOKEN": ADMIN_TOKEN, "ENCRYPTION_KEY": ENCRYPTION_KEY, "HELPDESK_BASE_URL": "http://helpdesk.invalid",
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
     }  # fmt: skip
-    run = Compose(f"wa-adapter-test-{os.getpid()}", env)
+    run = Compose(command, f"wa-adapter-test-{os.getpid()}", env)
     try:
         run("build", timeout=900)
         run("up", "-d")
