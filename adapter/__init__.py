@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask
 
@@ -44,18 +46,21 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
 
 
 def _log_requests(app: Flask) -> None:
-    """Every line logged while handling a request carries its id and path."""
+    """Every line logged while handling a request carries its id and path.
 
-    from flask import g, request
-
+    Bound around the WSGI call rather than in before/teardown hooks: Flask dispatches each hook through
+    several layers, on every request, webhooks included.
+    """
+    from adapter.ids import new_id
     from adapter.logs import bind, unbind
 
-    @app.before_request
-    def _bind() -> None:
-        g.log_token = bind(request_id=os.urandom(6).hex(), path=request.path)
+    inner = app.wsgi_app
 
-    @app.teardown_request
-    def _unbind(_: BaseException | None) -> None:
-        token = g.pop("log_token", None)
-        if token is not None:
+    def wsgi_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        token = bind(request_id=new_id(6), path=environ.get("PATH_INFO", ""))
+        try:
+            return inner(environ, start_response)
+        finally:
             unbind(token)
+
+    app.wsgi_app = wsgi_app  # type: ignore[method-assign]

@@ -10,13 +10,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any
 
 from redis import RedisError
 
 from adapter import jsonfast
+from adapter.ids import new_id
 from adapter.queue.queue import RequestLog
 from adapter.store import keys
 from adapter.store.connection import Store
@@ -38,7 +38,7 @@ class WebhookRecord:
     numbers: tuple[str, ...]  # phone_number_ids (or "waba:<id>") it concerns
     items: tuple[dict[str, str], ...]  # per item: kind, id, number (for following it further)
     body: str
-    id: str = dataclasses.field(default_factory=lambda: os.urandom(8).hex())
+    id: str = dataclasses.field(default_factory=lambda: new_id(8))
 
     def to_json(self) -> str:
         return jsonfast.dumps({**self.__dict__, "numbers": list(self.numbers), "items": list(self.items)})

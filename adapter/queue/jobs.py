@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from typing import Any
 
 from adapter import jsonfast
+from adapter.ids import new_id
 
 
 @dataclasses.dataclass(frozen=True)
@@ -15,7 +15,7 @@ class Job:
     kind: str  # e.g. "meta.message"; handlers are looked up by kind
     chat: str  # "<phone_number_id>:<customer>": jobs of one chat run in order
     payload: dict[str, Any]
-    id: str = dataclasses.field(default_factory=lambda: os.urandom(16).hex())  # as random as uuid4, cheaper
+    id: str = dataclasses.field(default_factory=new_id)
     attempt: int = 0
     enqueued_at: float = 0.0
     last_error: str | None = None

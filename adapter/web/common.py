@@ -27,6 +27,10 @@ def _finite(text: str) -> float:
     return value
 
 
+# One decoder for every body: json.loads with options would build a new one (and its scanner) per call.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite)
+
+
 def json_body(raw: bytes | None = None, *, lone_surrogates: bool = False) -> Any:
     """Parse the request body as strict JSON (UTF-8, no NaN or Infinity), or raise a precise 400.
 
@@ -36,7 +40,7 @@ def json_body(raw: bytes | None = None, *, lone_surrogates: bool = False) -> Any
     data = request.get_data() if raw is None else raw
     try:
         text = data.decode("utf-8-sig")  # strict: json.loads alone would let encoded surrogates through
-        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
+        value = _DECODER.decode(text)
     except UnicodeDecodeError:
         raise BadRequest("the body is not UTF-8 text") from None
     except RecursionError:
