@@ -44,10 +44,12 @@ def run_embedded() -> int:
     from werkzeug.serving import run_simple
 
     from adapter import create_app
+    from adapter.runtime import settle_heap
     from adapter.scheduler import start_scheduler
     from adapter.worker import start_worker
 
     app = create_app()
+    settle_heap()
     stop = threading.Event()
     start_worker(app.extensions["adapter"], stop)
     start_scheduler(app.extensions["adapter"])

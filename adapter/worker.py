@@ -12,6 +12,7 @@ from adapter.errors import ConfigurationError
 from adapter.handlers import build_handlers, report_give_up
 from adapter.logs import configure_logging
 from adapter.queue.consumer import Consumer, RetryPolicy
+from adapter.runtime import settle_heap
 from adapter.scheduler import start_scheduler
 from adapter.services import Services, build_services, refuse_plaintext_secrets
 from adapter.settings import load_settings
@@ -71,6 +72,7 @@ def main() -> int:
     except ConfigurationError as exc:
         print(exc, file=sys.stderr)
         return 2
+    settle_heap()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
