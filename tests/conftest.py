@@ -20,6 +20,7 @@ from adapter.services import Services
 from adapter.settings import Settings, load_settings
 from adapter.store import keys
 from adapter.store.channels import Channel
+from adapter.store.scripts import Script
 from tests.simulators.graph import GraphSimulator
 from tests.simulators.helpdesk import HelpdeskSimulator
 
@@ -97,7 +98,8 @@ def client(app: Any) -> Any:
 
 
 class RoundTrips:
-    """Counts the round trips to Redis made through one client: commands, and pipelines as one each."""
+    """Counts the round trips to Redis made through one client: commands, and pipelines and scripts (each on its
+    thread's own connection, see adapter/store/scripts.py) as one each."""
 
     def __init__(self, store: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
         self.count = 0
@@ -112,8 +114,15 @@ class RoundTrips:
             self.count += 1
             return pipeline(pipe, *args, **kw)
 
+        script_call: Callable[..., Any] = Script.__call__
+
+        def count_script(script: Script, *args: Any, **kw: Any) -> Any:
+            self.count += 1
+            return script_call(script, *args, **kw)
+
         monkeypatch.setattr(store, "execute_command", count_command)
         monkeypatch.setattr(redis.client.Pipeline, "execute", count_pipeline)
+        monkeypatch.setattr(Script, "__call__", count_script)
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from adapter.errors import StoreUnavailable
 from adapter.queue.jobs import Job
 from adapter.store import keys
 from adapter.store.connection import Store
+from adapter.store.scripts import Script
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class JobQueue:
         self.partitions = partitions
         self.dedupe_ttl_seconds = dedupe_ttl_seconds
         self.clock = clock
-        self._enqueue_once = store.register_script(_ENQUEUE_ONCE)
+        self._enqueue_once = Script(store, _ENQUEUE_ONCE)
 
     def partition_of(self, chat: str) -> int:
         return zlib.crc32(chat.encode()) % self.partitions

@@ -6,6 +6,7 @@ from __future__ import annotations
 from adapter.queue.queue import RequestLog
 from adapter.store import keys
 from adapter.store.connection import Store
+from adapter.store.scripts import Script
 
 # ARGV: delivery key (or "" when the helpdesk sent no id), ttl, metrics hash, metrics field, then a log list
 # (or ""), the record's JSON and the log's length. Returns 1 for a first delivery, 0 for a replay; a replay
@@ -26,7 +27,7 @@ return 1
 class DeliveryGate:
     def __init__(self, store: Store, *, ttl_seconds: int) -> None:
         self.ttl_seconds = ttl_seconds
-        self._accept = store.register_script(_ACCEPT)
+        self._accept = Script(store, _ACCEPT)
 
     def accept(self, delivery_id: str, *, log: RequestLog | None = None, answer: str = "") -> bool:
         """Whether this delivery is new. With `log`, a new one is kept with `answer` in the same step."""

@@ -9,6 +9,7 @@ from typing import Any
 
 from adapter.store import keys
 from adapter.store.connection import Store
+from adapter.store.scripts import Script
 
 CONVERSATION_TTL_SECONDS = 30 * 24 * 3600
 RETRY_BUTTON_SECONDS = 2 * 24 * 3600  # the helpdesk offers Retry on a failed message for a day
@@ -55,7 +56,7 @@ class MessageRef:
 class Mappings:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._begin_inbound = store.register_script(_BEGIN_INBOUND)
+        self._begin_inbound = Script(store, _BEGIN_INBOUND)
 
     # --- conversations -------------------------------------------------------------
 
