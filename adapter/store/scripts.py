@@ -29,27 +29,29 @@ class _ThreadConnections:
     """One connection per thread and process, made with the settings of the store's own pool."""
 
     def __init__(self, pool: redis.ConnectionPool) -> None:
-        self._pool = pool
+        self._make = pool.connection_class
+        self._settings = pool.connection_kwargs
         self._local = threading.local()
 
     def get(self) -> Connection:
         local = self._local
         if getattr(local, "pid", None) != os.getpid():  # new thread, or a forked child: never share a socket
-            local.connection = self._pool.connection_class(**self._pool.connection_kwargs)
+            local.connection = self._make(**self._settings)
             local.pid = os.getpid()
         return local.connection
 
 
-_by_pool: weakref.WeakKeyDictionary[redis.ConnectionPool, _ThreadConnections] = weakref.WeakKeyDictionary()
-_by_pool_lock = threading.Lock()
+# Keyed by the client, which nothing here refers to, so a client no longer used is freed with its connections.
+# (Not by its pool: the connections' settings refer to the pool, which would then stay alive for ever.)
+_by_store: weakref.WeakKeyDictionary[Store, _ThreadConnections] = weakref.WeakKeyDictionary()
+_by_store_lock = threading.Lock()
 
 
 def _connections_of(store: Store) -> _ThreadConnections:
-    pool = store.connection_pool
-    with _by_pool_lock:
-        found = _by_pool.get(pool)
+    with _by_store_lock:
+        found = _by_store.get(store)
         if found is None:
-            found = _by_pool[pool] = _ThreadConnections(pool)
+            found = _by_store[store] = _ThreadConnections(store.connection_pool)
         return found
 
 

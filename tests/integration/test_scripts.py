@@ -3,8 +3,10 @@ every unusual case (script cache flushed, connection killed, script error, fork,
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
+import weakref
 
 import fakeredis
 import pytest
@@ -73,6 +75,17 @@ def test_a_forked_child_makes_its_own_connection_instead_of_sharing_its_parents_
         assert pipe.read() == b"ok"
     assert _connections_of(store).get() is parents
     assert script(keys=["k"], args=["parent again"]) == ["k", "parent again", 1]
+
+
+def test_a_store_no_longer_used_is_freed_with_its_connections() -> None:
+    from tests.conftest import TEST_REDIS_URL
+
+    client = redis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
+    assert Script(client, ECHO)(keys=["k"], args=["x"]) == ["k", "x", 1]
+    pool = weakref.ref(client.connection_pool)
+    del client
+    gc.collect()
+    assert pool() is None
 
 
 def test_the_embedded_store_runs_scripts_through_redis_py() -> None:
