@@ -98,7 +98,7 @@ def client(app: Any) -> Any:
 
 
 class RoundTrips:
-    """Counts the round trips to Redis made through one client: commands, and pipelines and scripts (each on its
+    """Counts round trips to Redis: the commands of one client, and pipelines and scripts (which run on their
     thread's own connection, see adapter/store/scripts.py) as one each."""
 
     def __init__(self, store: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
