@@ -18,7 +18,6 @@ import random
 import socket
 import threading
 import traceback
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -27,6 +26,7 @@ import redis
 from adapter import messages
 from adapter.clock import Clock
 from adapter.errors import ExternalApiError, PermanentJobError
+from adapter.ids import new_id
 from adapter.logs import log_context
 from adapter.metrics import Metrics
 from adapter.queue.jobs import Job
@@ -69,7 +69,7 @@ class Consumer:
     policy: RetryPolicy
     clock: Clock
     on_give_up: GiveUpHook | None = None
-    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}")
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{new_id(4)}")
     block_ms: int = 1000
     batch: int = 20
     lease_seconds: float = DEFAULT_LEASE_SECONDS

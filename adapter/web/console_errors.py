@@ -7,7 +7,6 @@ and only answers with HTML for console pages (under /admin and /app, except thei
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +14,7 @@ from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from adapter.errors import RequestError
+from adapter.ids import new_id
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def install(app: Flask) -> None:
         return error_page(status, exc.description or TITLES.get(status, "error"))
 
     def unexpected(exc: Exception) -> tuple[str, int]:
-        reference = uuid.uuid4().hex[:12]
+        reference = new_id(6)
         logger.exception("unexpected console error, reference %s", reference)
         return error_page(500, "The console hit an unexpected error; nothing was shown of it here.", reference)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import uuid
 
 from flask import Flask, Response, current_app, jsonify, request
 from redis import RedisError
 from werkzeug.exceptions import HTTPException
 
 from adapter.errors import ExternalApiError, RequestError
+from adapter.ids import new_id
 from adapter.store import keys
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,6 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response, int]:
-        reference = uuid.uuid4().hex[:12]
+        reference = new_id(6)
         logger.exception("unexpected error, reference %s", reference)
         return error_response(500, "internal_error", f"internal error (reference {reference}); see the adapter logs")
