@@ -59,6 +59,7 @@ from tests.simulators.helpdesk_state import (
     to_int,
 )
 from tests.simulators.http_server import SimulatorServer
+from tests.simulators.webhook_poster import WebhookConnectionFailed, WebhookError, WebhookPoster, WebhookTimeout
 
 WEBHOOK_TIMEOUT_SECONDS = 5.0
 MESSAGE_EVENTS = ("message_created", "message_updated")
@@ -119,8 +120,7 @@ class HelpdeskSimulator:
         self._pending_cv = threading.Condition()
         self._server: SimulatorServer | None = None
         self._threads: list[threading.Thread] = []
-        self._webhooks = requests.Session()  # only the webhook thread uses it: one kept-alive connection
-        self._webhooks.trust_env = False  # it posts to loopback: no proxy or netrc lookup on every webhook
+        self._webhooks = WebhookPoster(WEBHOOK_TIMEOUT_SECONDS)
         self.app = self._build_app()
 
     # ------------------------------------------------------------------ lifecycle
@@ -363,6 +363,7 @@ class HelpdeskSimulator:
         while True:
             outbound = self._queue.get()
             if outbound is None:
+                self._webhooks.close()
                 return
             try:
                 self._deliver(outbound)
@@ -394,19 +395,17 @@ class HelpdeskSimulator:
         status: int | None = None
         error: str | None = None
         try:
-            response = self._webhooks.post(url, data=body, headers=headers, timeout=WEBHOOK_TIMEOUT_SECONDS,
-                                           allow_redirects=False)
-            status = response.status_code
+            status, reason = self._webhooks.post(url, body, headers)
             if not 200 <= status < 300:
-                error = _status_line(status, response.reason)
-        except requests.Timeout:
+                error = _status_line(status, reason)
+        except WebhookTimeout:
             error = "Net::ReadTimeout with #<TCPSocket:(closed)>"
-        except requests.ConnectionError:
+        except WebhookConnectionFailed:
             parts = urlsplit(url)
             error = (f"Failed to open TCP connection to {parts.hostname}:{parts.port} "
                      f"(Connection refused - connect(2) for \"{parts.hostname}\" port {parts.port})")
-        except requests.RequestException as exc:
-            error = f"{type(exc).__name__}: {exc}"
+        except WebhookError as exc:
+            error = str(exc)
         self.webhook_deliveries.append({
             "event": outbound.event, "payload": outbound.payload, "status_code": status, "error": error,
             "url": url, "inbox_id": outbound.inbox_id, "delivery_id": headers["X-Chatwoot-Delivery"],
