@@ -17,6 +17,7 @@ from adapter.errors import HelpdeskApiError, NetworkError
 from adapter.http_session import (
     get_following_allowed_redirects,
     is_public_host,
+    json_of,
     network_errors,
     pooled_session,
     read_limited,
@@ -186,7 +187,7 @@ class HelpdeskClient:
         if response.status_code >= 300:
             raise HelpdeskApiError(http_status=response.status_code, message=_error_text(response))
         try:
-            data = response.json()
+            data = json_of(response)
         except ValueError:
             return {}
         return data if isinstance(data, dict) else {"payload": data}

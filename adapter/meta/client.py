@@ -11,7 +11,14 @@ from urllib.parse import urlparse
 import requests
 
 from adapter.errors import GraphApiError, NetworkError
-from adapter.http_session import get_following_allowed_redirects, network_errors, pooled_session, read_limited, send
+from adapter.http_session import (
+    get_following_allowed_redirects,
+    json_of,
+    network_errors,
+    pooled_session,
+    read_limited,
+    send,
+)
 from adapter.meta import error_codes
 from adapter.metrics import Metrics
 
@@ -123,7 +130,7 @@ class GraphClient:
             raise
         self._record(started, None)
         try:
-            data = response.json()
+            data = json_of(response)
         except ValueError:
             raise _graph_error(response) from None
         return data if isinstance(data, dict) else {"data": data}
