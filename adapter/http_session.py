@@ -12,17 +12,17 @@ from typing import Any
 from urllib.parse import urljoin, urlparse
 
 import requests
-from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
 from adapter import jsonfast
 from adapter.errors import ExternalApiError, NetworkError
+from adapter.http_transport import KeepAliveAdapter
 
 
 def pooled_session(pool_size: int = 32) -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # proxies and netrc are not read from the environment on every call
-    adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+    adapter = KeepAliveAdapter(pool_size)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

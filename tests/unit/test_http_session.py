@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 import requests
-import responses
 
 from adapter.http_session import json_of, pooled_session, send
+from tests.transport_mock import transport_mock
 
 URL = "https://chat.test/api/v1/accounts/1/conversations/7/messages"
 
 
 def _sent(method: str, url: str, **body: Any) -> requests.PreparedRequest:
-    with responses.RequestsMock() as mock:
+    with transport_mock(assert_all_requests_are_fired=True) as mock:
         mock.add(method, url.split("?")[0], json={"id": 1})
         send(pooled_session(), method, url, headers={"api_access_token": "tok"}, timeout=1, **body)
         return mock.calls[0].request
@@ -64,7 +64,7 @@ def test_anything_else_is_prepared_by_requests(url: str, body: dict[str, Any]) -
 
 
 def test_json_of_reads_the_body_exactly_and_refuses_what_is_not_json() -> None:
-    with responses.RequestsMock() as mock:
+    with transport_mock(assert_all_requests_are_fired=True) as mock:
         mock.add("GET", URL, body=b'{"id": 123456789012345678901234567890, "name": "\\u00e9"}')
         mock.add("GET", URL, body=b"<html>not json</html>")
         session = pooled_session()
