@@ -38,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--drain", type=float, default=60.0, help="max seconds to wait for delivery after a phase")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (python -m adapter.worker)")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--worker-threads", type=int, default=0, help="adapter's WORKER_THREADS (0: default)")
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,10 @@ def run(args: argparse.Namespace) -> str:
     phases: list[Phase] = []
     cpu_rows: list[list[report.Cell]] = []
     shaped = float(args.outbound_per_second or read_defaults().get("OUTBOUND_PER_SECOND") or 0)
+    defaults = read_defaults()
+    threads, partitions = int(args.worker_threads or defaults["WORKER_THREADS"]), defaults["QUEUE_PARTITIONS"]
     extra = {"OUTBOUND_PER_SECOND": str(args.outbound_per_second)} if args.outbound_per_second else {}
+    extra["WORKER_THREADS"] = str(threads)
     with contextlib.ExitStack() as cleanup, logdir("e2e") as tmp, Procs(tmp) as procs:
         cleanup.callback(stack.flush, DB)  # runs last, once every process is stopped
         st = stack.start(procs, db=DB, workers=args.workers, web_workers=args.web_workers, env=extra)
@@ -199,7 +203,7 @@ def run(args: argparse.Namespace) -> str:
                 print(f"--- last lines of {name}.log:\n{procs.log_tail(name)}", file=progress)
     notes = [
         f"adapter: gunicorn -w {args.web_workers} (gthread, 4 threads) + {args.workers} x python -m adapter.worker "
-        f"(WORKER_THREADS=4, QUEUE_PARTITIONS=16); Redis db {DB}; simulators are separate processes",
+        f"(WORKER_THREADS={threads}, QUEUE_PARTITIONS={partitions}); Redis db {DB}; simulators are separate processes",
         f"{args.customers} customers; posted/accepted = messages sent / answered 200; post/s = accepted per second "
         "of posting; delivered/s = delivered / (first send -> last delivery); one message per webhook except (a2), "
         "where Meta's batching under load is imitated",

@@ -17,6 +17,7 @@ from adapter.helpdesk.client import Upload
 from adapter.meta.events import InboundMessage, MessageType
 from adapter.store.channels import Channel
 from adapter.store.mappings import ConversationRef, InboundStart
+from adapter.store.scripts import run_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def deliver_inbound_message(ctx: BridgeContext, channel: Channel, message: Inbou
     ctx.events.record("meta", {**event, "helpdesk_message_id": posted.message_id}, pipe=pipe)
     if opened:
         stage_claim(ctx, pipe, pnid, customer, message.timestamp)
-    written = pipe.execute()
+    written = run_transaction(ctx.mappings.store, pipe)
     if message.type is MessageType.TEXT:
         ctx.optouts.apply_keyword(pnid, customer, str(message.content.get("body") or ""))
     if opened and written[-1]:  # the claim staged last came back ours

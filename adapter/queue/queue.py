@@ -24,7 +24,7 @@ from adapter.errors import StoreUnavailable
 from adapter.queue.jobs import Job
 from adapter.store import keys
 from adapter.store.connection import Store
-from adapter.store.scripts import Script
+from adapter.store.scripts import Script, run_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class JobQueue:
         if any(acks.values()):
             pipe = self.store.pipeline(transaction=True)
             _ack_in(pipe, acks)
-            pipe.execute()
+            run_transaction(self.store, pipe)
 
     def bury(self, stream: str, entry_id: str, job: Job, error: str, *, also_ack: Acks = NO_ACKS) -> None:
         """Move a job that will not succeed to the dead letters, and ack it and `also_ack`, in one step."""
