@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import re
 import sys
@@ -24,6 +25,7 @@ from tests.simulators import meta_payloads as mp
 
 DB = 13
 REF = re.compile(r"R(\d{7})X")
+ADAPTER_PROCESSES = ("web", "workers", "redis")  # what a deployment runs; the simulators stand in for Meta and Chatwoot
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -134,6 +136,29 @@ def outbound(name: str, st: stack.Stack, args: argparse.Namespace, rate: float |
     return Phase(name, len(sent), len(accepted), _post_seconds(sent), latencies, span, target)
 
 
+def helpdesk_alone(st: stack.Stack, args: argparse.Namespace) -> Phase:
+    """The helpdesk simulator's own ceiling: messages created through its API as fast as it answers, its
+    message_created webhooks going to the adapter as in (a). No inbound figure can pass it on this machine."""
+    conversations = stack.get_json(f"{st.helpdesk}/_bench/conversations")
+    if not conversations:
+        raise RuntimeError("no conversation in the helpdesk simulator: the inbound phases delivered nothing")
+    headers = {"Content-Type": "application/json", "api_access_token": stack.HELPDESK_TOKEN}
+
+    def make(index: int) -> tuple[str, bytes, dict[str, str]]:
+        source_id = f"wamid.helpdesk-alone-{index}"
+        body = {"content": "Hello, is my order on its way?", "message_type": "incoming", "source_id": source_id}
+        return source_id, json.dumps(body).encode(), headers
+
+    def path_of(index: int) -> str:
+        return f"/api/v1/accounts/1/conversations/{conversations[index % len(conversations)]}/messages"
+
+    sent = loadgen.post(st.helpdesk, make, concurrency=args.concurrency, seconds=args.duration, path_of=path_of)
+    latencies = sorted(s.answered - s.at for s in sent if s.status == 200)
+    seconds = _post_seconds(sent)
+    return Phase("(s) helpdesk simulator alone: create message", len(sent), len(latencies), seconds, latencies,
+                 seconds, "ceiling of (a), (a2)")  # fmt: skip
+
+
 def _cpu(st: stack.Stack, redis_pid: int) -> dict[str, float]:
     """Cumulative CPU seconds of each part of the run, and of everything else on the machine."""
     ours = {
@@ -151,6 +176,7 @@ def run(args: argparse.Namespace) -> str:
     progress = sys.stderr
     phases: list[Phase] = []
     cpu_rows: list[list[report.Cell]] = []
+    adapter_cpu: dict[str, float] = {}  # phase -> CPU ms per delivered message of the adapter's own processes
     shaped = float(args.outbound_per_second or read_defaults().get("OUTBOUND_PER_SECOND") or 0)
     defaults = read_defaults()
     threads, partitions = int(args.worker_threads or defaults["WORKER_THREADS"]), defaults["QUEUE_PARTITIONS"]
@@ -180,6 +206,8 @@ def run(args: argparse.Namespace) -> str:
             (f"(b) inbound at {args.rate:g} msg/s for {args.duration:g}s", lambda: inbound(
                 f"(b) inbound at {args.rate:g} msg/s", st, post(10**7, rate=args.rate, seconds=args.duration),
                 drain, "p50 <= 50 ms")),
+            (f"(s) the helpdesk simulator alone for {args.duration:g}s, {concurrency} in flight",
+             lambda: helpdesk_alone(st, args)),
             (f"(c) agent replies for {args.duration:g}s, {args.reply_concurrency} in flight", lambda: outbound(
                 "(c) outbound: reply -> Graph, max rate", st, args, None, f"shaped to {shaped:g}/s")),
             (f"(d) agent replies at {args.reply_rate:g}/s for {args.duration:g}s", lambda: outbound(
@@ -195,6 +223,8 @@ def run(args: argparse.Namespace) -> str:
             ours = sum(v for k, v in used.items() if k != "others")
             per_message = ours / len(phase.latencies) * 1000 if phase.latencies else None
             cpu_rows.append([phase.name, wall, *[used[k] / wall * 100 for k in used], per_message])
+            if phase.latencies and phase.name.startswith("(a"):
+                adapter_cpu[phase.name] = sum(used[k] for k in ADAPTER_PROCESSES) / len(phase.latencies) * 1000
             phases.append(phase)
         with st.store() as store:
             dead, backlog, retrying = int(store.llen("wa:dead")), st.backlog(), int(store.zcard("wa:delayed"))
@@ -215,6 +245,7 @@ def run(args: argparse.Namespace) -> str:
         f"after the run: {dead} dead letters, {backlog} jobs still queued, {retrying} chats waiting to retry",
     ]
     headers = ["phase", "posted", "post/s", "delivered", "delivered/s", "p50 ms", "p95 ms", "p99 ms", "missing"]
+    cores = len(os.sched_getaffinity(0))
     out = report.machine() + "\n"
     out += report.table(
         "End to end: WhatsApp -> adapter -> helpdesk, and agent reply -> Graph",
@@ -224,10 +255,13 @@ def run(args: argparse.Namespace) -> str:
     )
     out += "\n" + report.table(
         "End to end: CPU per phase (% of one core over the phase incl. drain; this machine has "
-        f"{len(os.sched_getaffinity(0))} cores)",
+        f"{cores} cores)",
         ["phase", "seconds", "web", "workers", "helpdesk sim", "graph sim", "redis", "bench", "others", "ours ms/msg"],
         cpu_rows,
         ["others = every other process on the machine (e.g. tests run by other engineers): noise",
-         "ours ms/msg = CPU of all processes of the run (web, workers, simulators, Redis, load gen) per delivery"],
+         "ours ms/msg = CPU of all processes of the run (web, workers, simulators, Redis, load gen) per delivery",
+         *[f"the adapter alone (web + workers + Redis) in {name}: {ms:.2f} ms of CPU per message, so {cores} cores "
+           f"give it {cores * 1000 / ms:,.0f} msg/s once the helpdesk runs elsewhere (derived, not measured)"
+           for name, ms in adapter_cpu.items()]],
     )  # fmt: skip
     return out

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 MakeRequest = Callable[[int], tuple[str, bytes, dict[str, str]]]  # index -> (key, body, headers)
+PathOf = Callable[[int], str]  # index -> the request's path, where requests do not all go to the URL's
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,9 @@ class _Connection:
         return 0
 
 
-async def _closed_loop(url: str, make: MakeRequest, concurrency: int, deadline: float, count: int) -> list[Sent]:
+async def _closed_loop(
+    url: str, make: MakeRequest, concurrency: int, deadline: float, count: int, path_of: PathOf | None
+) -> list[Sent]:
     parts = urlsplit(url)
     counter = itertools.count()
     sent: list[Sent] = []
@@ -77,7 +80,7 @@ async def _closed_loop(url: str, make: MakeRequest, concurrency: int, deadline: 
                     return
                 key, body, headers = make(index)
                 at = time.time()
-                status = await connection.post(parts.path, body, headers)
+                status = await connection.post(path_of(index) if path_of else parts.path, body, headers)
                 sent.append(Sent(key, at, status, time.time()))
         finally:
             connection.close()
@@ -123,8 +126,12 @@ def post(
     seconds: float = 3600.0,
     count: int = 2**62,
     rate: float | None = None,
+    path_of: PathOf | None = None,
 ) -> list[Sent]:
-    """POST make(0), make(1), ... to `url` until `seconds` pass or `count` requests are sent."""
+    """POST make(0), make(1), ... to `url` (or to path_of(index) on its host) until `seconds` pass or `count`
+    requests are sent; closed loop unless `rate` is given."""
     if rate is not None:
+        if path_of is not None:
+            raise ValueError("path_of is for the closed loop")
         return asyncio.run(_open_loop(url, make, concurrency, rate, seconds))
-    return asyncio.run(_closed_loop(url, make, concurrency, time.monotonic() + seconds, count))
+    return asyncio.run(_closed_loop(url, make, concurrency, time.monotonic() + seconds, count, path_of))
