@@ -1,4 +1,4 @@
-"""`python -m bench`: ingest, e2e and soak --quick in sequence; `python -m bench ingest|e2e|soak` for one.
+"""`python -m bench`: ingest, e2e, jobs and soak --quick in sequence; `python -m bench NAME` for one.
 
 Tables go to stdout, progress to stderr. Every process a bench starts is stopped when it ends, also on
 Ctrl-C or SIGTERM.
@@ -16,6 +16,7 @@ from types import FrameType
 BENCHES = {
     "ingest": "webhook ingest throughput/latency, adapter vs reference (wrk)",
     "e2e": "Meta webhook -> helpdesk simulator and agent reply -> Graph simulator, with workers",
+    "jobs": "a worker's CPU per inbound job, one consumer in process",
     "soak": "many messages through ingest and workers: memory growth and keys without expiry",
 }
 
@@ -26,7 +27,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="bench", metavar="{ingest,e2e,soak}")
+    sub = parser.add_subparsers(dest="bench", metavar="{" + ",".join(BENCHES) + "}")
     parsers = {}
     for name, help_text in BENCHES.items():
         parsers[name] = sub.add_parser(name, help=help_text)

@@ -103,7 +103,8 @@ def start(
     web_threads: int = 4,
     env: dict[str, str] | None = None,
 ) -> Stack:
-    """Start everything, register the channel, and return once a worker is up. `env`: extra adapter settings."""
+    """Start everything, register the channel, and return once a worker is up (none is started with `workers`
+    0: the caller consumes). `env`: adapter settings added to, or replacing, the stack's own."""
     with redis.Redis(db=db) as store:
         store.flushdb()
     adapter_port, graph_port, helpdesk_port = free_port(), free_port(), free_port()
@@ -119,13 +120,14 @@ def start(
         PYTHON, "-m", "bench.sims", "helpdesk", "--port", str(helpdesk_port), "--token", HELPDESK_TOKEN,
         "--webhook-url", f"{adapter}/webhooks/helpdesk/{payloads.PNID}", "--secret", INBOX_SECRET,
     ], env=clean_env())  # fmt: skip
-    adapter_env = clean_env(
-        REDIS_URL=f"redis://127.0.0.1:6379/{db}", META_APP_SECRET=payloads.APP_SECRET, ADMIN_TOKEN=ADMIN_TOKEN,
-        GRAPH_API_BASE_URL=graph, HELPDESK_BASE_URL=helpdesk, PUBLIC_BASE_URL=adapter, PORT=str(adapter_port),
-        WEB_CONCURRENCY=str(web_workers), WEB_THREADS=str(web_threads), LOG_LEVEL="WARNING",
-        ENCRYPTION_KEY=base64.urlsafe_b64encode(os.urandom(32)).decode(),  # channels are only stored encrypted
+    adapter_env = clean_env(**{
+        "REDIS_URL": f"redis://127.0.0.1:6379/{db}", "META_APP_SECRET": payloads.APP_SECRET,
+        "ADMIN_TOKEN": ADMIN_TOKEN, "GRAPH_API_BASE_URL": graph, "HELPDESK_BASE_URL": helpdesk,
+        "PUBLIC_BASE_URL": adapter, "PORT": str(adapter_port), "WEB_CONCURRENCY": str(web_workers),
+        "WEB_THREADS": str(web_threads), "LOG_LEVEL": "WARNING",
+        "ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),  # channels are only stored encrypted
         **(env or {}),
-    )  # fmt: skip
+    })  # fmt: skip
     web = gunicorn_adapter(procs, "web", adapter_port, adapter_env)
     started = [procs.start(f"worker-{n}", [PYTHON, "-m", "adapter.worker"], env=adapter_env) for n in range(workers)]
     wait_http(f"{graph}/_bench/ping", procs, ok=(200,))
@@ -143,6 +145,7 @@ def start(
         "helpdesk_webhook_secret": INBOX_SECRET,
     }
     get_json(f"{adapter}/admin/api/channels", channel, {"Authorization": f"Bearer {ADMIN_TOKEN}"})
-    wait_http(f"{adapter}/readyz", procs, ok=(200,))  # 200 once a worker heartbeats
+    if workers:
+        wait_http(f"{adapter}/readyz", procs, ok=(200,))  # 200 once a worker heartbeats
     sims = {"graph": graph_sim, "helpdesk": helpdesk_sim}
     return Stack(db, adapter, graph, helpdesk, inbox_id, web=web, workers=started, sims=sims)
