@@ -57,6 +57,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         elif self.path == "/redirect":
             self._answer(302, b"", Location="https://elsewhere.test/")
+        elif self.path == "/chunked":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for chunk in (b'{"in": ', b'"chunks"}'):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.write(b"0\r\n\r\n")
+        elif self.path == "/until-close":  # no length: the body ends where the server closes the connection
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'{"read": "to the close"}')
+            self.close_connection = True
+        elif self.path == "/empty":
+            self.send_response(204)
+            self.end_headers()
         else:
             self._answer(200, json.dumps({"path": self.path}).encode(), **{"X-Seen": "a"})
 
@@ -111,6 +126,24 @@ def test_a_gzip_body_is_unpacked_and_a_redirect_answered_as_it_is(server: tuple[
     assert send(session, "GET", f"{base}/gzip", headers={}, timeout=2).json() == {"packed": True}
     redirect = send(session, "GET", f"{base}/redirect", headers={}, timeout=2)
     assert redirect.status_code == 302 and redirect.is_redirect
+
+
+def test_chunked_and_unlengthed_bodies_are_read_whole_and_a_204_is_empty(server: tuple[_Server, str]) -> None:
+    httpd, base = server
+    session = pooled_session()
+    assert send(session, "GET", f"{base}/chunked", headers={}, timeout=2).json() == {"in": "chunks"}
+    assert send(session, "GET", f"{base}/empty", headers={}, timeout=2).content == b""
+    assert httpd.connections == 1  # both kept the connection
+    assert send(session, "GET", f"{base}/until-close", headers={}, timeout=2).json() == {"read": "to the close"}
+    assert send(session, "GET", f"{base}/after", headers={}, timeout=2).json() == {"path": "/after"}
+    assert httpd.connections == 2
+
+
+def test_a_header_that_would_end_its_line_is_refused_before_anything_is_sent(server: tuple[_Server, str]) -> None:
+    httpd, base = server
+    with pytest.raises(requests.exceptions.InvalidHeader):
+        send(pooled_session(), "GET", f"{base}/x", headers={"api_access_token": "tok\r\nX-Admin: 1"}, timeout=2)
+    assert httpd.connections == 0
 
 
 def test_a_streamed_download_takes_requests_own_path(server: tuple[_Server, str]) -> None:
