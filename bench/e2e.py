@@ -21,7 +21,6 @@ from typing import Any
 from adapter.settings import read_defaults
 from bench import loadgen, payloads, report, stack
 from bench.procs import Procs, cpu_seconds, logdir, machine_busy_seconds
-from tests.simulators import meta_payloads as mp
 
 DB = 13
 REF = re.compile(r"R(\d{7})X")
@@ -60,18 +59,6 @@ class Phase:
             len(self.latencies), len(self.latencies) / self.span if self.span else None,
             *[None if v is None else v * 1000 for v in ms], self.accepted - len(self.latencies), self.target,
         ]  # fmt: skip
-
-
-def _inbound_maker(first: int, customers: int, per_request: int = 1) -> loadgen.MakeRequest:
-    """Webhooks of `per_request` text messages from consecutive customers; the key lists their wamids."""
-
-    def make(index: int) -> tuple[str, bytes, dict[str, str]]:
-        wamids = [mp.new_wamid() for _ in range(per_request)]
-        envelope = payloads.text_messages(first + index * per_request, per_request, customers, wamids=wamids)
-        body = payloads.serialize(envelope)
-        return ",".join(wamids), body, payloads.headers(body)
-
-    return make
 
 
 def _wait(count: Callable[[], int], expected: int, drain: float, st: stack.Stack) -> None:
@@ -190,7 +177,7 @@ def run(args: argparse.Namespace) -> str:
         url, customers, concurrency, drain = st.meta_webhook, args.customers, args.concurrency, args.drain
 
         def post(offset: int, per_request: int = 1, **how: Any) -> Callable[[], list[loadgen.Sent]]:
-            make = _inbound_maker(offset, customers, per_request)
+            make = payloads.text_webhooks(offset, customers, per_request)
             return lambda: loadgen.post(url, make, concurrency=concurrency, **how)
 
         plan: list[tuple[str, Callable[[], Phase]]] = [

@@ -23,7 +23,6 @@ from adapter.settings import load_settings
 from adapter.worker import CHANNEL_CACHE_SECONDS, build_consumers
 from bench import loadgen, payloads, report, stack
 from bench.procs import Procs, logdir
-from tests.simulators import meta_payloads as mp
 
 DB = 13
 
@@ -35,12 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _post(st: stack.Stack, first: int, messages: int, customers: int, per_request: int) -> None:
-    def make(index: int) -> tuple[str, bytes, dict[str, str]]:
-        wamids = [mp.new_wamid() for _ in range(per_request)]
-        envelope = payloads.text_messages(first + index * per_request, per_request, customers, wamids=wamids)
-        body = payloads.serialize(envelope)
-        return ",".join(wamids), body, payloads.headers(body)
-
+    make = payloads.text_webhooks(first, customers, per_request)
     sent = loadgen.post(st.meta_webhook, make, concurrency=8, count=messages // per_request)
     refused = sum(1 for s in sent if s.status != 200)
     if refused:
@@ -52,13 +46,6 @@ def _queued(st: stack.Stack, expected: int, timeout: float = 60.0) -> None:
     while st.backlog() < expected:
         if time.monotonic() > deadline:
             raise RuntimeError(f"only {st.backlog()} of {expected} jobs queued after {timeout:g}s")
-        time.sleep(0.1)
-
-
-def _echoes_answered(st: stack.Stack, timeout: float = 60.0) -> None:
-    """The helpdesk's webhooks for the last round's messages are answered before the clock starts."""
-    deadline = time.monotonic() + timeout
-    while int(st.helpdesk_info()["webhooks_pending"]) and time.monotonic() < deadline:
         time.sleep(0.1)
 
 
@@ -92,7 +79,7 @@ def run(args: argparse.Namespace) -> str:
             print(f"jobs: round {n + 1} of {args.rounds}, {args.jobs} jobs", file=progress, flush=True)
             _post(st, 10**6 * (n + 1), args.jobs, args.customers, 10)
             _queued(st, args.jobs)
-            _echoes_answered(st)
+            st.wait_for_webhooks()  # the helpdesk's echoes of the last round are answered first
             cpu, wall = time.process_time(), time.perf_counter()
             drain(args.jobs)
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from adapter.meta.signature import HEADER as HEADER
@@ -43,6 +44,20 @@ def text_messages(first: int, count: int, customers: int, *, wamids: list[str] |
     ]
     contacts = [mp.contact(customer(i), f"Customer {i}") for i in dict.fromkeys(indexes)]
     return mp.envelope(WABA, [mp.messages_change(PNID, DISPLAY, contacts=contacts, messages=messages)])
+
+
+def text_webhooks(
+    first: int, customers: int, per_request: int = 1
+) -> Callable[[int], tuple[str, bytes, dict[str, str]]]:
+    """A loadgen request maker: signed webhooks of `per_request` text messages from consecutive customers; each
+    request's key lists its wamids."""
+
+    def make(index: int) -> tuple[str, bytes, dict[str, str]]:
+        wamids = [mp.new_wamid() for _ in range(per_request)]
+        body = serialize(text_messages(first + index * per_request, per_request, customers, wamids=wamids))
+        return ",".join(wamids), body, headers(body)
+
+    return make
 
 
 def status(index: int, customers: int) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,12 +61,21 @@ class Stack:
 
     def settle(self, timeout: float = 60.0) -> None:
         """Wait until the queue is empty and the helpdesk has delivered its webhooks, so phases do not overlap."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.backlog() == 0 and int(self.helpdesk_info()["webhooks_pending"]) == 0:
-                break
-            time.sleep(0.2)
+        self._until(lambda: self.backlog() == 0 and self.webhooks_pending() == 0, timeout)
         time.sleep(1.0)  # in-flight jobs (read, not yet acked) and the last echoes
+
+    def wait_for_webhooks(self, timeout: float = 60.0) -> None:
+        """Wait until the helpdesk has delivered its webhooks (the queue may stay full: nobody need consume)."""
+        self._until(lambda: self.webhooks_pending() == 0, timeout)
+
+    def webhooks_pending(self) -> int:
+        return int(self.helpdesk_info()["webhooks_pending"])
+
+    @staticmethod
+    def _until(done: Callable[[], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not done() and time.monotonic() < deadline:
+            time.sleep(0.2)
 
     def helpdesk_messages(self, after: int = 0) -> list[list[Any]]:
         return list(get_json(f"{self.helpdesk}/_bench/messages?after={after}"))
