@@ -1,9 +1,9 @@
 """The API clients' transport: requests' HTTPAdapter, with whole-body calls sent on pooled keep-alive
 connections and their answers read by httptools.
 
-Every inbound message costs a worker one helpdesk call, and every reply one Graph call. Under requests, urllib3
-spent more CPU on each than the rest of the job's Python (its pool, retry and response machinery), and
-http.client, tried next, still parsed every answer's headers with the email package. Here a request is written
+Every inbound message costs a worker one helpdesk call, and every reply one Graph call. Under requests, urllib3's
+pool, retry and response machinery took about a quarter of a worker's CPU (py-spy under load), and http.client,
+tried next, still parsed every answer's headers with the email package. Here a request is written
 in one send on a socket kept per origin, and the answer is parsed by httptools (llhttp, the parser uvicorn
 uses): on a loopback keep-alive server, 0.27 ms of CPU per call with http.client against 0.09 ms. A streamed
 download (media, attachments), a client certificate or a custom CA bundle still take HTTPAdapter's own path.
@@ -22,7 +22,8 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, TypeAlias
 from urllib.parse import urlsplit
@@ -90,15 +91,14 @@ class KeepAliveAdapter(HTTPAdapter):
         head = _request_head(str(request.method), url, request.headers)
         body = request.body.encode() if isinstance(request.body, str) else (request.body or b"")
         started = time.perf_counter()
-        connection = self._checkout(origin, connect_timeout, request)
-        try:
-            answer = connection.exchange(head + body, read_timeout)
-        except BaseException as exc:
-            connection.close()  # never reused: a reply may still be on its way
-            error = _as_requests_error(exc, request, connected=True)
-            if error is exc:
+        with _raised_as_requests_does(request, connected=False):
+            connection = self._checkout(origin, connect_timeout)
+        with _raised_as_requests_does(request, connected=True):
+            try:
+                answer = connection.exchange(head + body, read_timeout)
+            except BaseException:
+                connection.close()  # never reused: a reply may still be on its way
                 raise
-            raise error from exc
         if answer.keep_alive:
             self._checkin(origin, connection)
         else:
@@ -121,9 +121,7 @@ class KeepAliveAdapter(HTTPAdapter):
 
     # --- the pool ----------------------------------------------------------------------
 
-    def _checkout(
-        self, origin: _Origin, connect_timeout: float | None, request: requests.PreparedRequest
-    ) -> _Connection:
+    def _checkout(self, origin: _Origin, connect_timeout: float | None) -> _Connection:
         with self._lock:
             if self._pid != os.getpid():  # a forked child never shares its parent's sockets
                 self._idle, self._pid = {}, os.getpid()
@@ -133,13 +131,7 @@ class KeepAliveAdapter(HTTPAdapter):
                 if not connection.dropped():
                     return connection
                 connection.close()  # the server closed it while it was idle
-        try:
-            return _Connection(origin, connect_timeout, self._tls_context() if origin[0] == "https" else None)
-        except BaseException as exc:
-            error = _as_requests_error(exc, request, connected=False)
-            if error is exc:
-                raise
-            raise error from exc
+        return _Connection(origin, connect_timeout, self._tls_context() if origin[0] == "https" else None)
 
     def _checkin(self, origin: _Origin, connection: _Connection) -> None:
         with self._lock:
@@ -263,15 +255,17 @@ def _decoded(content: bytes, encoding: str) -> bytes:
         raise requests.exceptions.ContentDecodingError(f"body not {encoding} as declared") from exc
 
 
-def _as_requests_error(exc: BaseException, request: requests.PreparedRequest, *, connected: bool) -> BaseException:
-    """What HTTPAdapter would raise for the same failure (anything else is raised as it is)."""
-    if isinstance(exc, TimeoutError):  # socket.timeout
+@contextmanager
+def _raised_as_requests_does(request: requests.PreparedRequest, *, connected: bool) -> Iterator[None]:
+    """A failure raised as the exception HTTPAdapter raises for it (anything else goes through as it is)."""
+    try:
+        yield
+    except TimeoutError as exc:  # socket.timeout
         kind = requests.exceptions.ReadTimeout if connected else requests.exceptions.ConnectTimeout
-        return kind(str(exc) or "timed out", request=request)
-    if isinstance(exc, ssl.SSLError):
-        return requests.exceptions.SSLError(str(exc), request=request)
-    if isinstance(exc, OSError):
-        return requests.exceptions.ConnectionError(f"{type(exc).__name__}: {exc}", request=request)
-    if isinstance(exc, httptools.HttpParserError):
-        return requests.exceptions.ConnectionError(f"not an HTTP answer: {exc}", request=request)
-    return exc
+        raise kind(str(exc) or "timed out", request=request) from exc
+    except ssl.SSLError as exc:
+        raise requests.exceptions.SSLError(str(exc), request=request) from exc
+    except OSError as exc:
+        raise requests.exceptions.ConnectionError(f"{type(exc).__name__}: {exc}", request=request) from exc
+    except httptools.HttpParserError as exc:
+        raise requests.exceptions.ConnectionError(f"not an HTTP answer: {exc}", request=request) from exc

@@ -25,6 +25,7 @@ from bench.procs import Procs, cpu_seconds, logdir, machine_busy_seconds
 DB = 13
 REF = re.compile(r"R(\d{7})X")
 ADAPTER_PROCESSES = ("web", "workers", "redis")  # what a deployment runs; the simulators stand in for Meta and Chatwoot
+INBOUND_TARGET = ">= 1,000 msg/s"  # the max-rate inbound phases: the adapter's own CPU is given for each
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -98,9 +99,7 @@ def inbound(
 
 def outbound(name: str, st: stack.Stack, args: argparse.Namespace, rate: float | None, target: str = "") -> Phase:
     """Agent replies through the helpdesk simulator (closed loop, or open loop at `rate`), timed to the Graph send."""
-    conversations = stack.get_json(f"{st.helpdesk}/_bench/conversations")
-    if not conversations:
-        raise RuntimeError("no conversation in the helpdesk simulator: the inbound phases delivered nothing")
+    conversations = st.conversations()
     graph_before = len(st.graph_sends())
 
     def make(index: int) -> tuple[str, bytes, dict[str, str]]:
@@ -126,9 +125,7 @@ def outbound(name: str, st: stack.Stack, args: argparse.Namespace, rate: float |
 def helpdesk_alone(st: stack.Stack, args: argparse.Namespace) -> Phase:
     """The helpdesk simulator's own ceiling: messages created through its API as fast as it answers, its
     message_created webhooks going to the adapter as in (a). No inbound figure can pass it on this machine."""
-    conversations = stack.get_json(f"{st.helpdesk}/_bench/conversations")
-    if not conversations:
-        raise RuntimeError("no conversation in the helpdesk simulator: the inbound phases delivered nothing")
+    conversations = st.conversations()
     headers = {"Content-Type": "application/json", "api_access_token": stack.HELPDESK_TOKEN}
 
     def make(index: int) -> tuple[str, bytes, dict[str, str]]:
@@ -164,8 +161,8 @@ def run(args: argparse.Namespace) -> str:
     phases: list[Phase] = []
     cpu_rows: list[list[report.Cell]] = []
     adapter_cpu: dict[str, float] = {}  # phase -> CPU ms per delivered message of the adapter's own processes
-    shaped = float(args.outbound_per_second or read_defaults().get("OUTBOUND_PER_SECOND") or 0)
     defaults = read_defaults()
+    shaped = float(args.outbound_per_second or defaults.get("OUTBOUND_PER_SECOND") or 0)
     threads, partitions = int(args.worker_threads or defaults["WORKER_THREADS"]), defaults["QUEUE_PARTITIONS"]
     extra = {"OUTBOUND_PER_SECOND": str(args.outbound_per_second)} if args.outbound_per_second else {}
     extra["WORKER_THREADS"] = str(threads)
@@ -184,12 +181,12 @@ def run(args: argparse.Namespace) -> str:
             (f"first message of {customers} customers (creates contacts and conversations)", lambda: inbound(
                 "first contact: new customer -> helpdesk", st, post(0, count=customers), drain * 2)),
             (f"(a) sustained inbound for {args.duration:g}s, {concurrency} in flight", lambda: inbound(
-                "(a) inbound, max rate", st, post(customers, seconds=args.duration), drain, ">= 1,000 msg/s")),
+                "(a) inbound, max rate", st, post(customers, seconds=args.duration), drain, INBOUND_TARGET)),
             *([(f"(a2) sustained inbound, {args.batch} messages per webhook, for {args.duration:g}s", lambda: inbound(
                 f"(a2) inbound, max rate, {args.batch} per webhook", st,
                 # As many messages as 1,000/s would deliver in the phase, so the drain measures the workers.
                 post(2 * 10**7, args.batch, seconds=args.duration, count=int(1000 * args.duration) // args.batch),
-                drain, ">= 1,000 msg/s"))] if args.batch else []),
+                drain, INBOUND_TARGET))] if args.batch else []),
             (f"(b) inbound at {args.rate:g} msg/s for {args.duration:g}s", lambda: inbound(
                 f"(b) inbound at {args.rate:g} msg/s", st, post(10**7, rate=args.rate, seconds=args.duration),
                 drain, "p50 <= 50 ms")),
@@ -210,7 +207,7 @@ def run(args: argparse.Namespace) -> str:
             ours = sum(v for k, v in used.items() if k != "others")
             per_message = ours / len(phase.latencies) * 1000 if phase.latencies else None
             cpu_rows.append([phase.name, wall, *[used[k] / wall * 100 for k in used], per_message])
-            if phase.latencies and phase.name.startswith("(a"):
+            if phase.latencies and phase.target == INBOUND_TARGET:
                 adapter_cpu[phase.name] = sum(used[k] for k in ADAPTER_PROCESSES) / len(phase.latencies) * 1000
             phases.append(phase)
         with st.store() as store:

@@ -77,6 +77,13 @@ class Stack:
         while not done() and time.monotonic() < deadline:
             time.sleep(0.2)
 
+    def conversations(self) -> list[int]:
+        """The helpdesk simulator's conversation ids; an error when there are none (no inbound phase delivered)."""
+        found = list(get_json(f"{self.helpdesk}/_bench/conversations"))
+        if not found:
+            raise RuntimeError("no conversation in the helpdesk simulator: the inbound phases delivered nothing")
+        return found
+
     def helpdesk_messages(self, after: int = 0) -> list[list[Any]]:
         return list(get_json(f"{self.helpdesk}/_bench/messages?after={after}"))
 

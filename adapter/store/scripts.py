@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Sequence
-from typing import Any, TypeAlias
+from collections.abc import Callable, Sequence
+from typing import Any, TypeAlias, TypeVar
 
 import redis
 from redis.client import EMPTY_RESPONSE, NEVER_DECODE
@@ -25,6 +25,7 @@ from adapter.store.connection import Store, is_embedded
 
 # A redis-py connection. Typed as Any: its send_command and read_response carry no annotations.
 Connection: TypeAlias = Any
+_T = TypeVar("_T")
 
 
 class _ThreadConnections:
@@ -57,6 +58,25 @@ def _connections_of(store: Store) -> _ThreadConnections:
         return found
 
 
+class _ConnectionFailed(Exception):
+    """The thread's own connection failed and was dropped: this call goes redis-py's way, with its retries."""
+
+
+def _on_own_connection(connections: _ThreadConnections, exchange: Callable[[Connection], _T]) -> _T:
+    """`exchange(connection)` on the calling thread's own connection, which never stays out of step."""
+    connection = connections.get()
+    try:
+        return exchange(connection)
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        connection.disconnect()  # the next call reconnects
+        raise _ConnectionFailed from exc
+    except redis.ResponseError:
+        raise  # an error reply, read whole: the connection is still in step
+    except BaseException:
+        connection.disconnect()  # interrupted between a command and its reply: never read a stale reply
+        raise
+
+
 class Script:
     """A Lua script: `script(keys=[...], args=[...])` returns its reply, as redis-py's `Script` does."""
 
@@ -68,16 +88,10 @@ class Script:
 
     def __call__(self, keys: Sequence[Any] = (), args: Sequence[Any] = ()) -> Any:
         if self._connections is not None:
-            connection = self._connections.get()
             try:
-                return self._run(connection, keys, args)
-            except (redis.ConnectionError, redis.TimeoutError):
-                connection.disconnect()  # the next call reconnects; this one goes redis-py's way, with its retries
-            except redis.ResponseError:
-                raise  # the script's own error: the connection is still in step
-            except BaseException:
-                connection.disconnect()  # interrupted between a command and its reply: never read a stale reply
-                raise
+                return _on_own_connection(self._connections, lambda connection: self._run(connection, keys, args))
+            except _ConnectionFailed:
+                pass
         return self._fallback(keys=keys, args=args)
 
     def _run(self, connection: Connection, keys: Sequence[Any], args: Sequence[Any]) -> Any:
@@ -106,17 +120,13 @@ def run_transaction(store: Store, pipe: redis.client.Pipeline) -> list[Any]:
         or any(_UNUSUAL_OPTIONS & options.keys() for _, options in commands)
     ):  # fmt: skip
         return list(pipe.execute())
-    connection = _connections_of(store).get()
+    staged = [args for args, _ in commands]
     try:
-        replies = _exchange_transaction(connection, [args for args, _ in commands])
-    except (redis.ConnectionError, redis.TimeoutError):
-        connection.disconnect()  # this one goes redis-py's way, with its retries
+        replies = _on_own_connection(_connections_of(store), lambda own: _exchange_transaction(own, staged))
+    except _ConnectionFailed:
         return list(pipe.execute())
     except redis.ResponseError:
         pipe.reset()
-        raise  # every reply was read: the connection is in step
-    except BaseException:
-        connection.disconnect()
         raise
     pipe.reset()
     callbacks: Any = pipe.response_callbacks  # redis-py's case-insensitive dict, by command name

@@ -148,8 +148,11 @@ def test_a_header_that_would_end_its_line_is_refused_before_anything_is_sent(ser
 
 def test_a_streamed_download_takes_requests_own_path(server: tuple[_Server, str]) -> None:
     _, base = server
-    with pooled_session().get(f"{base}/file", stream=True, timeout=2) as response:
+    session = pooled_session()
+    with session.get(f"{base}/file", stream=True, timeout=2) as response:
         assert b"".join(response.iter_content(4)) == b'{"path": "/file"}'
+    transport = session.get_adapter(base)
+    assert isinstance(transport, KeepAliveAdapter) and not any(transport._idle.values())  # urllib3's pool had it
 
 
 def test_a_slow_answer_is_a_read_timeout_and_the_client_a_network_error(server: tuple[_Server, str]) -> None:
