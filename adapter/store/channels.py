@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 import time
 from typing import Any
 
@@ -78,6 +79,10 @@ class ChannelRepository:
         # decryptions each time. Changes reach other processes within cache_seconds.
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, Channel | None]] = {}
+        # Bumped by every write of this process: a read that overlapped one may hold the old hash, and is not
+        # cached (else a thread reading while another saves would keep the old channel for cache_seconds).
+        self._writes = 0
+        self._cache_lock = threading.Lock()
 
     def save(self, channel: Channel) -> None:
         if self.box is None:
@@ -87,23 +92,32 @@ class ChannelRepository:
         data = channel.to_hash()
         for name in SECRET_FIELDS:
             data[name] = self.box.seal(data[name])
-        self._cache.pop(channel.phone_number_id, None)
         pipe = self.store.pipeline(transaction=True)
         pipe.delete(keys.channel(channel.phone_number_id))
         pipe.hset(keys.channel(channel.phone_number_id), mapping=data)
         pipe.sadd(keys.CHANNELS, channel.phone_number_id)
         pipe.execute()
+        self._forget(channel.phone_number_id)
 
     def get(self, phone_number_id: str) -> Channel | None:
         if self.cache_seconds:
             cached = self._cache.get(phone_number_id)
             if cached is not None and cached[0] > time.monotonic():
                 return cached[1]
+        writes = self._writes
         data = self.store.hgetall(keys.channel(phone_number_id))
         channel = self._load(data) if data else None
         if self.cache_seconds:
-            self._cache[phone_number_id] = (time.monotonic() + self.cache_seconds, channel)
+            with self._cache_lock:
+                if writes == self._writes:
+                    self._cache[phone_number_id] = (time.monotonic() + self.cache_seconds, channel)
         return channel
+
+    def _forget(self, phone_number_id: str) -> None:
+        """After a write: this process reads the channel anew, and no read begun before it is cached."""
+        with self._cache_lock:
+            self._writes += 1
+            self._cache.pop(phone_number_id, None)
 
     def _load(self, data: dict[str, str]) -> Channel:
         for name in SECRET_FIELDS:
@@ -138,8 +152,9 @@ class ChannelRepository:
         return [channel for channel in self.all() if channel.waba_id == waba_id]
 
     def remove(self, phone_number_id: str) -> bool:
-        self._cache.pop(phone_number_id, None)
         pipe = self.store.pipeline(transaction=True)
         pipe.delete(keys.channel(phone_number_id))
         pipe.srem(keys.CHANNELS, phone_number_id)
-        return bool(pipe.execute()[0])
+        removed = bool(pipe.execute()[0])
+        self._forget(phone_number_id)
+        return removed
