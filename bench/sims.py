@@ -71,7 +71,7 @@ def serve_graph(args: argparse.Namespace, stop: threading.Event) -> Callable[[],
 
 
 def serve_helpdesk(args: argparse.Namespace, stop: threading.Event) -> Callable[[], None]:
-    sim = HelpdeskSimulator(port=args.port).start()
+    sim = HelpdeskSimulator(port=args.port, record_requests=False).start()
     sim.add_account(1)
     sim.add_user(1, token=args.token)
     inbox = sim.add_inbox(1, name="WhatsApp (bench)", webhook_url=args.webhook_url, secret=args.secret)
@@ -103,7 +103,7 @@ def serve_helpdesk(args: argparse.Namespace, stop: threading.Event) -> Callable[
             return jsonify([display_id for (_, display_id) in sim.conversations])
 
     _mount(sim.app, bench)
-    threading.Thread(target=_trim_forever, args=([sim.requests_log, sim.webhook_deliveries], stop), daemon=True).start()
+    threading.Thread(target=_trim_forever, args=([sim.webhook_deliveries], stop), daemon=True).start()
     return sim.stop
 
 

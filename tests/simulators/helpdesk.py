@@ -104,10 +104,13 @@ def _status_line(status: int, reason: str | None) -> str:
 class HelpdeskSimulator:
     """A Chatwoot look-alike on an ephemeral loopback port; see the module docstring."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, log_requests: bool = False) -> None:
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, log_requests: bool = False,
+                 record_requests: bool = True) -> None:
         self._host, self._port, self._log_requests = host, port, log_requests
         self._state = HelpdeskState()
         self.base_url = ""
+        # Each API request, for tests to assert on; a benchmark turns it off (it grows and costs per request).
+        self.record_requests = record_requests
         self.requests_log: list[JsonDict] = []
         self.webhook_deliveries: list[JsonDict] = []
         self.echo_webhooks = True
@@ -430,10 +433,7 @@ class HelpdeskSimulator:
         app.json.sort_keys = False  # type: ignore[attr-defined]
         state = self._state
 
-        @app.before_request
-        def _before() -> Response | None:
-            if request.path.startswith("/_sim/"):
-                return None
+        def record_request() -> None:
             entry = {"method": request.method, "path": request.path, "query": request.args.to_dict(),
                      "json": request.get_json(silent=True) if request.is_json else None,
                      "form": request.form.to_dict(),
@@ -444,6 +444,13 @@ class HelpdeskSimulator:
                 stored.stream.seek(0)
             g.log_entry = entry
             self.requests_log.append(entry)
+
+        @app.before_request
+        def _before() -> Response | None:
+            if request.path.startswith("/_sim/"):
+                return None
+            if self.record_requests:
+                record_request()
             with self._fault_lock:
                 down, delay = self._down, self._delay
                 fault = None

@@ -18,6 +18,7 @@ Conversation dicts carry ``id`` = display_id and ``uid`` = the global row id.
 from __future__ import annotations
 
 import copy
+import math
 import re
 import secrets
 import threading
@@ -25,7 +26,6 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -94,9 +94,13 @@ class Outbound:
 
 
 def iso8601(ts: float) -> str:
-    """Rails' JSON encoding of a datetime: ``2026-06-20T10:15:03.120Z``."""
-    moment = datetime.fromtimestamp(ts, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """Rails' JSON encoding of a datetime: ``2026-06-20T10:15:03.120Z``. (time.strftime: a third of
+    datetime's cost, and every webhook of the end-to-end bench formats a few.)"""
+    seconds = math.floor(ts)
+    micros = round((ts - seconds) * 1e6)  # as datetime rounds a timestamp: to the microsecond, half to even
+    if micros == 1_000_000:
+        seconds, micros = seconds + 1, 0
+    return time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(seconds)) + f"{micros // 1000:03d}Z"
 
 
 def secure_token(length: int = 24) -> str:
