@@ -1,8 +1,12 @@
-"""Compact JSON for what the hot paths store (jobs, webhook records): orjson, else the standard encoder.
+"""JSON on the hot paths (jobs, webhook bodies, API answers): orjson, else the standard library.
 
 orjson writes in a tenth of json.dumps' time, but refuses two things a webhook may carry: a lone surrogate
 (half an emoji) and an integer wider than 64 bits. For those the standard encoder writes the value,
 ASCII-escaped. Either way json.loads reads it back to the same value.
+
+Reading, orjson refuses what json.loads takes (lone surrogates, NaN, a byte order mark, UTF-16) and, worse,
+turns an integer wider than 64 bits into a float. So `loads` gives text with a run of 19 digits, and
+anything orjson refuses, to json.loads: the value is always the one json.loads reads.
 """
 
 from __future__ import annotations
@@ -18,3 +22,28 @@ def dumps(value: Any) -> str:
         return orjson.dumps(value).decode()
     except (TypeError, orjson.JSONEncodeError):
         return json.dumps(value, separators=(",", ":"))
+
+
+# Every byte to "0" if a digit, else " ": a run of 19 digits (2**63 has 19) is then one find(), which costs a
+# tenth of a regular expression's search. Smaller integers orjson reads exactly.
+_DIGITS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_WIDE_INTEGER = b"0" * 19
+
+
+UNREAD: Any = object()  # what `read_plain` returns for text only the standard library may decide on
+
+
+def read_plain(raw: bytes) -> Any:
+    """The value, read by orjson, when it is the one json.loads reads; else UNREAD."""
+    if raw.translate(_DIGITS).find(_WIDE_INTEGER) < 0:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return UNREAD
+
+
+def loads(text: str | bytes) -> Any:
+    """json.loads' value, in a third of the time where orjson reads the same value."""
+    value = read_plain(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text)
+    return json.loads(text) if value is UNREAD else value

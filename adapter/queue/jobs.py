@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
 
 from adapter import jsonfast
@@ -42,7 +41,7 @@ class Job:
 
     @classmethod
     def from_json(cls, text: str) -> Job:
-        data = json.loads(text)
+        data = jsonfast.loads(text)
         return cls(**data)
 
     def retried(self, error: str) -> Job:
