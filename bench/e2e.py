@@ -52,6 +52,7 @@ class Phase:
     latencies: list[float]  # seconds, sorted
     span: float  # first send -> last delivery, seconds
     target: str = ""
+    echoes_behind: int | None = None  # inbound: helpdesk webhooks still to deliver when the last message landed
 
     def row(self) -> list[report.Cell]:
         ms = [report.percentile(self.latencies, p) for p in (50, 95, 99)]
@@ -84,17 +85,21 @@ def _post_seconds(sent: list[loadgen.Sent]) -> float:
 def inbound(
     name: str, st: stack.Stack, post: Callable[[], list[loadgen.Sent]], drain: float, target: str = ""
 ) -> Phase:
-    """Run `post`, wait for the accepted messages to show up in the helpdesk, and time each one."""
+    """Run `post`, wait for the accepted messages to show up in the helpdesk, and time each one. The phase
+    ends once the helpdesk's echoes of them have reached the adapter too, so its CPU counts the web's work on
+    them: Chatwoot sends them as it goes, the simulator from one thread that falls behind under load."""
     before = st.helpdesk_info()
     sent = post()
     accepted = {wamid: s.at for s in sent if s.status == 200 for wamid in s.key.split(",")}
     _wait(lambda: int(st.helpdesk_info()["messages"]) - before["messages"], len(accepted), drain, st)
+    echoes_behind = st.webhooks_pending()
+    st.wait_for_webhooks(drain)
     rows = st.helpdesk_messages(before["last_message_id"])
     created = {r[2]: r[3] for r in rows if r[1] == "incoming" and r[2] in accepted}
     latencies = sorted(created[k] - accepted[k] for k in created)
     span = (max(created.values()) - min(accepted.values())) if created else 0.0
     posted = sum(len(s.key.split(",")) for s in sent)
-    return Phase(name, posted, len(accepted), _post_seconds(sent), latencies, span, target)
+    return Phase(name, posted, len(accepted), _post_seconds(sent), latencies, span, target, echoes_behind)
 
 
 def outbound(name: str, st: stack.Stack, args: argparse.Namespace, rate: float | None, target: str = "") -> Phase:
@@ -243,6 +248,9 @@ def run(args: argparse.Namespace) -> str:
         ["phase", "seconds", "web", "workers", "helpdesk sim", "graph sim", "redis", "bench", "others", "ours ms/msg"],
         cpu_rows,
         ["others = every other process on the machine (e.g. tests run by other engineers): noise",
+         "inbound phases last until the helpdesk's message_created echoes have reached the adapter, so the web's "
+         "work on them is counted; echoes still to deliver when the last message landed: " + ", ".join(
+             f"{p.name.split(' ')[0]} {p.echoes_behind:,}" for p in phases if p.echoes_behind is not None),
          "ours ms/msg = CPU of all processes of the run (web, workers, simulators, Redis, load gen) per delivery",
          *[f"the adapter alone (web + workers + Redis) in {name}: {ms:.2f} ms of CPU per message, so {cores} cores "
            f"give it {cores * 1000 / ms:,.0f} msg/s once the helpdesk runs elsewhere (derived, not measured)"
