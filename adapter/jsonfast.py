@@ -44,6 +44,6 @@ def read_plain(raw: bytes) -> Any:
 
 
 def loads(text: str | bytes) -> Any:
-    """json.loads' value, in a third of the time where orjson reads the same value."""
+    """json.loads' value, read by orjson where it reads the same one (9 -> 4 us for a 364-byte answer)."""
     value = read_plain(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text)
     return json.loads(text) if value is UNREAD else value

@@ -94,7 +94,7 @@ class Outbound:
 
 
 def iso8601(ts: float) -> str:
-    """Rails' JSON encoding of a datetime: ``2026-06-20T10:15:03.120Z``. (time.strftime: a third of
+    """Rails' JSON encoding of a datetime: ``2026-06-20T10:15:03.120Z``. (time.strftime: half of
     datetime's cost, and every webhook of the end-to-end bench formats a few.)"""
     seconds = math.floor(ts)
     micros = round((ts - seconds) * 1e6)  # as datetime rounds a timestamp: to the microsecond, half to even

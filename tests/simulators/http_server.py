@@ -32,13 +32,12 @@ _RECV_BYTES = 65536
 
 
 class _Request:
-    """One request as httptools hands it over: callbacks fill it in, `complete` says it has all of it."""
+    """One request as httptools hands it over, filled in by the parser's callbacks."""
 
     def __init__(self) -> None:
         self.url = b""
         self.headers: list[tuple[bytes, bytes]] = []
         self.body: list[bytes] = []
-        self.complete = False
         self.method = ""
         self.version = "1.1"
         self.keep_alive = True
@@ -75,7 +74,6 @@ class _Connection:
         self.current.body.append(body)
 
     def on_message_complete(self) -> None:
-        self.current.complete = True
         self.ready.append(self.current)
 
     def serve(self) -> None:
