@@ -1,8 +1,8 @@
 """Metrics kept in Redis, so any web process's /metrics shows the whole deployment (every web and worker
 process), rendered in Prometheus format by prometheus-client.
 
-Counters are hash fields (`wa:metrics:<name>` -> "label=value,…" -> count). Workers buffer their
-counts and latencies in memory for at most a second and write them in one pipeline.
+Counters are hash fields (`wa:metrics:<name>` -> "label=value,…" -> count). Every process buffers its
+counts and latencies in memory for at most a second and writes them in one pipeline (store/deferred.py).
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
+from redis.client import Pipeline
 
 from adapter.store import keys
 from adapter.store.connection import Store
+from adapter.store.deferred import DeferredWrites
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -39,28 +41,31 @@ def parse_labels(text: str) -> dict[str, str]:
 
 
 class Metrics:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, deferred: DeferredWrites) -> None:
+        self.deferred = deferred
         self._lock = threading.Lock()
         self._counts: dict[tuple[str, str], int] = defaultdict(int)
         self._observations: dict[tuple[str, str], list[float]] = defaultdict(list)
+        deferred.drain_each_flush(self._drain)
 
     def count(self, name: str, **labels: str) -> None:
         with self._lock:
             self._counts[(name, label_string(labels))] += 1
+        self.deferred.ensure_flusher()
 
     def observe(self, name: str, seconds: float, **labels: str) -> None:
         with self._lock:
             self._observations[(name, label_string(labels))].append(seconds)
+        self.deferred.ensure_flusher()
 
     def flush(self) -> None:
-        """Write what was buffered, in one round trip."""
+        """Write what was buffered (with the rest of this process's deferred writes), in one round trip."""
+        self.deferred.flush()
+
+    def _drain(self, pipe: Pipeline) -> None:
         with self._lock:
             counts, self._counts = self._counts, defaultdict(int)
             observations, self._observations = self._observations, defaultdict(list)
-        if not counts and not observations:
-            return
-        pipe = self.store.pipeline(transaction=False)
         for (name, labels), value in counts.items():
             pipe.hincrby(keys.metric(name), labels, value)
         for (name, labels), values in observations.items():
@@ -69,17 +74,6 @@ class Metrics:
                 pipe.hincrby(key, f"{labels}|le={bound}", sum(1 for v in values if v <= bound))
             pipe.hincrby(key, f"{labels}|count", len(values))
             pipe.hincrbyfloat(key, f"{labels}|sum", sum(values))
-        pipe.execute()
-
-    def run_flusher(self, stop: threading.Event, every: float = 1.0) -> None:
-        while True:
-            stopping = stop.wait(every)
-            try:
-                self.flush()
-            except Exception:  # metrics must never take a worker down
-                pass
-            if stopping:
-                return
 
 
 class RedisCollector(Collector):

@@ -20,6 +20,7 @@ from adapter.queue.queue import JobQueue
 from adapter.settings import Settings
 from adapter.store.channels import ChannelRepository
 from adapter.store.connection import Store, connect
+from adapter.store.deferred import DeferredWrites
 from adapter.store.deliveries import DeliveryGate
 from adapter.store.events import EventLog
 from adapter.store.mappings import Mappings
@@ -38,6 +39,7 @@ class Services:
     deliveries: DeliveryGate
     window: WindowTracker
     events: EventLog
+    deferred: DeferredWrites
     metrics: Metrics
     graph: GraphClient
     helpdesk: HelpdeskClient
@@ -99,7 +101,8 @@ def build_services(settings: Settings, *, store: Store | None = None, clock: Clo
     store = store if store is not None else connect(settings.redis_url)
     clock = clock or SystemClock()
     timeout, media_max = settings.http_timeout_seconds, settings.media_max_bytes
-    metrics = Metrics(store)
+    deferred = DeferredWrites(store)
+    metrics = Metrics(deferred)
     window = WindowTracker(store, clock)
     templates = TemplateRepository(store, clock)
     optouts = OptOuts(store)
@@ -115,6 +118,7 @@ def build_services(settings: Settings, *, store: Store | None = None, clock: Clo
         deliveries=DeliveryGate(store, ttl_seconds=2 * settings.helpdesk_webhook_max_age_seconds),
         window=window,
         events=EventLog(store, clock),
+        deferred=deferred,
         metrics=metrics,
         graph=GraphClient(settings.graph_url, timeout=timeout, media_max_bytes=media_max, metrics=metrics),
         helpdesk=HelpdeskClient(

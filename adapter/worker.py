@@ -43,8 +43,8 @@ def build_consumers(services: Services, count: int) -> list[Consumer]:
 def start_worker(services: Services, stop: threading.Event, threads: int | None = None) -> list[threading.Thread]:
     """Start the consumer threads (daemon) and return them; they stop when `stop` is set."""
     services.channels.cache_seconds = CHANNEL_CACHE_SECONDS
-    started = [threading.Thread(target=services.metrics.run_flusher, args=(stop,), name="metrics", daemon=True)]
-    started[0].start()
+    flusher = services.deferred.start_flusher(stop)  # joined at exit: the last second of counts is written
+    started = [flusher] if flusher is not None else []
     for consumer in build_consumers(services, threads or services.settings.worker_threads):
         thread = threading.Thread(target=consumer.run, args=(stop,), name=f"consumer-{consumer.name}", daemon=True)
         thread.start()

@@ -11,3 +11,11 @@ graceful_timeout = 20
 keepalive = 5
 accesslog = None
 errorlog = "-"
+
+
+def worker_exit(server: object, worker: object) -> None:
+    """Write the counts and troubleshooting records this worker still holds (adapter/store/deferred.py)."""
+    app = getattr(worker, "wsgi", None)
+    services = getattr(app, "extensions", {}).get("adapter")
+    if services is not None:
+        services.deferred.close()

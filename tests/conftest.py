@@ -20,6 +20,7 @@ from adapter.services import Services
 from adapter.settings import Settings, load_settings
 from adapter.store import keys
 from adapter.store.channels import Channel
+from adapter.store.deferred import DeferredWrites
 from adapter.store.scripts import Script
 from tests.simulators.graph import GraphSimulator
 from tests.simulators.helpdesk import HelpdeskSimulator
@@ -34,6 +35,22 @@ GRAPH_TOKEN = "graph-token-1"
 HELPDESK_TOKEN = "helpdesk-token-1"
 INBOX_SECRET = "inbox-secret-1"
 ENCRYPTION_KEY = "kN8hM6bqk3z2Qm8k5Ck3Yq1aB0cD9eF8gH7iJ6kL5mA="
+
+
+@pytest.fixture(autouse=True)
+def _deferred_writes_end_with_their_test(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every app's flusher of deferred writes stops with its test, so none writes into a later test's Redis."""
+    made: list[DeferredWrites] = []
+    init = DeferredWrites.__init__
+
+    def tracked(self: DeferredWrites, *args: Any, **kw: Any) -> None:
+        init(self, *args, **kw)
+        made.append(self)
+
+    monkeypatch.setattr(DeferredWrites, "__init__", tracked)
+    yield
+    for deferred in made:
+        deferred.close()
 
 
 @pytest.fixture

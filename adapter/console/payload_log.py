@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis import RedisError
+from redis.client import Pipeline
 
 from adapter import jsonfast
 from adapter.ids import new_id
 from adapter.queue.queue import RequestLog
 from adapter.store import keys
 from adapter.store.connection import Store
+from adapter.store.deferred import DeferredWrites
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +141,18 @@ def accepted_helpdesk_log(phone_number_id: str, payload: Any, body: bytes, at: f
     return accepted_log("helpdesk", [phone_number_id], helpdesk_items(phone_number_id, payload), body, at)
 
 
+def keep_later(deferred: DeferredWrites, log: RequestLog, answer: str) -> None:
+    """Keep an accepted webhook with its answer within a second, with this process's other deferred writes:
+    for those that needed no action, whose answer must not wait on Redis (see store/deferred.py)."""
+    text = log.before + answer + log.after
+
+    def write(pipe: Pipeline) -> None:
+        pipe.lpush(log.key, text)
+        pipe.ltrim(log.key, 0, log.length - 1)
+
+    deferred.add(write)
+
+
 def record(store: Store, record: WebhookRecord) -> None:
     key = keys.webhook_payloads(record.source)
     try:
@@ -151,15 +165,12 @@ def record(store: Store, record: WebhookRecord) -> None:
 
 
 def recent(store: Store, source: str, number: str | None = None, count: int = 30) -> list[WebhookRecord]:
-    """The latest records of `source`, newest first; only those concerning `number` when given."""
-    found = []
-    for raw in store.lrange(keys.webhook_payloads(source), 0, LIMIT - 1):
-        item = WebhookRecord.from_json(raw)
-        if number is None or number in item.numbers:
-            found.append(item)
-            if len(found) >= count:
-                break
-    return found
+    """The latest records of `source`, newest first; only those concerning `number` when given.
+
+    Sorted by time: a record written behind (keep_later) lands up to a second after later ones."""
+    kept = [WebhookRecord.from_json(raw) for raw in store.lrange(keys.webhook_payloads(source), 0, LIMIT - 1)]
+    kept.sort(key=lambda item: item.at, reverse=True)
+    return [item for item in kept if number is None or number in item.numbers][:count]
 
 
 def parse_body(body: bytes) -> Any:

@@ -8,6 +8,7 @@ import hmac
 SIGNATURE_HEADER = "X-Chatwoot-Signature"
 TIMESTAMP_HEADER = "X-Chatwoot-Timestamp"
 DELIVERY_HEADER = "X-Chatwoot-Delivery"
+MISMATCH = "signature does not match"
 
 
 def generate_signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -28,7 +29,7 @@ def verify_signature(
     if not signature or not timestamp:
         return "missing X-Chatwoot-Signature or X-Chatwoot-Timestamp"
     if not signature.isascii():
-        return "signature does not match"
+        return MISMATCH
     try:
         sent_at = int(timestamp)
     except ValueError:
@@ -36,5 +37,5 @@ def verify_signature(
     if abs(now - sent_at) > max_age_seconds:
         return "X-Chatwoot-Timestamp is outside the allowed window (stale or replayed)"
     if not secret or not hmac.compare_digest(generate_signature(secret, timestamp, body), signature.strip()):
-        return "signature does not match"
+        return MISMATCH
     return None

@@ -15,6 +15,7 @@ from adapter.store.secrets import PREFIX as SEALED
 from adapter.store.secrets import SecretBox
 
 SECRET_FIELDS = ("graph_access_token", "helpdesk_api_token", "helpdesk_webhook_secret")
+SECRET_CACHE_SECONDS = 5.0  # how long a replaced inbox secret may still verify in another process
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +80,7 @@ class ChannelRepository:
         # decryptions each time. Changes reach other processes within cache_seconds.
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, Channel | None]] = {}
+        self._secrets: dict[str, tuple[float, str]] = {}  # inbox secrets, as webhook_secret(cached=True) read them
         # Bumped by every write of this process: a read that overlapped one may hold the old hash, and is not
         # cached (else a thread reading while another saves would keep the old channel for cache_seconds).
         self._writes = 0
@@ -118,6 +120,7 @@ class ChannelRepository:
         with self._cache_lock:
             self._writes += 1
             self._cache.pop(phone_number_id, None)
+            self._secrets.pop(phone_number_id, None)
 
     def _load(self, data: dict[str, str]) -> Channel:
         for name in SECRET_FIELDS:
@@ -135,10 +138,26 @@ class ChannelRepository:
         """Whether any channel (and so any token) is stored: then ENCRYPTION_KEY is required."""
         return bool(self.store.scard(keys.CHANNELS))
 
-    def webhook_secret(self, phone_number_id: str) -> str | None:
-        """Only the inbox secret, for verifying helpdesk webhooks in one cheap read."""
+    def webhook_secret(self, phone_number_id: str, *, cached: bool = False) -> str | None:
+        """Only the inbox secret, for verifying helpdesk webhooks in one cheap read.
+
+        `cached`: this process's copy, up to SECRET_CACHE_SECONDS old (read anew when older or missing). A
+        caller whose signature check fails with it reads it again uncached: a rotated secret works at once.
+        A missing channel is never cached, so a number connected through another process is found at once.
+        """
+        if cached:
+            known = self._secrets.get(phone_number_id)
+            if known is not None and known[0] > time.monotonic():
+                return known[1]
+        writes = self._writes
         value = self.store.hget(keys.channel(phone_number_id), "helpdesk_webhook_secret")
-        return self._open(str(value)) if value is not None else None
+        secret = self._open(str(value)) if value is not None else None
+        with self._cache_lock:
+            if secret is None or writes != self._writes:
+                self._secrets.pop(phone_number_id, None)
+            else:
+                self._secrets[phone_number_id] = (time.monotonic() + SECRET_CACHE_SECONDS, secret)
+        return secret
 
     def all(self) -> list[Channel]:
         ids = sorted(self.store.smembers(keys.CHANNELS))

@@ -9,10 +9,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from adapter import jsonfast
+from adapter.console import payload_log
 from adapter.console.payload_log import accepted_helpdesk_log
 from adapter.errors import Conflict, NotFound, Unauthorized
 from adapter.helpdesk import signature
 from adapter.helpdesk.ingest import jobs_from_event
+from adapter.services import Services
 from adapter.web.common import json_body, services
 from adapter.web.console_observe import kept_with_answer
 
@@ -22,33 +24,25 @@ blueprint = Blueprint("helpdesk_webhook", __name__)
 @blueprint.post("/webhooks/helpdesk/<phone_number_id>")
 def receive_event(phone_number_id: str) -> tuple[Response, int]:
     svc = services()
-    secret = svc.channels.webhook_secret(phone_number_id)
-    if secret is None:
-        raise NotFound(f"no WhatsApp channel {phone_number_id!r} is connected to this adapter")
-    body = request.get_data()
-    refusal = signature.verify_signature(
-        secret,
-        body,
-        signature=request.headers.get(signature.SIGNATURE_HEADER),
-        timestamp=request.headers.get(signature.TIMESTAMP_HEADER),
-        now=svc.wall_clock.now(),
-        max_age_seconds=svc.settings.helpdesk_webhook_max_age_seconds,
-    )
+    known = svc.channels.webhook_secret(phone_number_id, cached=True)
+    body = request.get_data() if known is not None else b""  # an unknown number is a 404, whatever its size
+    refusal = _refusal(svc, phone_number_id, known, body)
     if refusal:
         raise Unauthorized(refusal)
     payload = json_body(body, lone_surrogates=True)
     routed = jobs_from_event(phone_number_id, payload)
     log = accepted_helpdesk_log(phone_number_id, payload, body, svc.clock.now())
-    # Most events (the echo of every incoming message, typing, conversation updates) are answered right
-    # away: accepting the delivery keeps them with that answer, in the same round trip.
-    ignored = None if routed.jobs else {"ignored": routed.ignored}
-    answer = jsonfast.dumps(ignored) if ignored is not None else ""
-    if not svc.deliveries.accept(request.headers.get(signature.DELIVERY_HEADER) or "",
-                                 log=log if ignored is not None else None, answer=answer):  # fmt: skip
-        raise Conflict("this delivery was received already (replayed)")
-    if ignored is not None:
+    if not routed.jobs:
+        # Most events (the echo of every incoming message, typing, conversation updates) need nothing: they are
+        # answered without waiting on Redis, counted and kept for troubleshooting within a second. A replay of
+        # one is answered the same way, as it changes nothing.
+        answer = jsonfast.dumps({"ignored": routed.ignored})
+        svc.metrics.count("webhooks_received", result="verified", source="helpdesk")
+        payload_log.keep_later(svc.deferred, log, answer)
         kept_with_answer()
         return Response(answer, status=200, mimetype="application/json"), 200
+    if not svc.deliveries.accept(request.headers.get(signature.DELIVERY_HEADER) or ""):
+        raise Conflict("this delivery was received already (replayed)")
     if routed.needs_failure_mark is not None and not svc.mappings.was_failed_by_us(
         phone_number_id, routed.needs_failure_mark
     ):
@@ -56,3 +50,28 @@ def receive_event(phone_number_id: str) -> tuple[Response, int]:
     enqueued = svc.queue.enqueue_once(routed.jobs, log=log)
     kept_with_answer()
     return jsonify({"enqueued": enqueued}), 200
+
+
+def _refusal(svc: Services, phone_number_id: str, known: str | None, body: bytes) -> str | None:
+    """Why the request's signature is refused, or None. Checked with this process's copy of the inbox secret
+    (`known`) first and, when that fails, with the one in Redis: a secret rotated through another process
+    works at once."""
+    refusal = _check(svc, phone_number_id, known, body)
+    if refusal == signature.MISMATCH:
+        stored = svc.channels.webhook_secret(phone_number_id)
+        if stored != known:
+            refusal = _check(svc, phone_number_id, stored, body)
+    return refusal
+
+
+def _check(svc: Services, phone_number_id: str, secret: str | None, body: bytes) -> str | None:
+    if secret is None:
+        raise NotFound(f"no WhatsApp channel {phone_number_id!r} is connected to this adapter")
+    return signature.verify_signature(
+        secret,
+        body,
+        signature=request.headers.get(signature.SIGNATURE_HEADER),
+        timestamp=request.headers.get(signature.TIMESTAMP_HEADER),
+        now=svc.wall_clock.now(),
+        max_age_seconds=svc.settings.helpdesk_webhook_max_age_seconds,
+    )

@@ -230,11 +230,15 @@ def test_the_helpdesk_retry_button_really_resends_a_failed_reply(world: World) -
     assert len(world.graph.sent_messages) == 1
 
 
-def test_a_replayed_helpdesk_delivery_is_refused(world: World) -> None:
-    payload = {"event": "conversation_typing_on", "conversation": {"id": 1}}
-    first = world.helpdesk.post_webhook(world.inbox_id, payload, delivery_id="d-1")
-    again = world.helpdesk.post_webhook(world.inbox_id, payload, delivery_id="d-1")
+def test_a_replayed_helpdesk_delivery_is_refused_unless_it_changes_nothing(world: World) -> None:
+    resolved = {"event": "conversation_status_changed", "status": "resolved", "id": 1,
+                "contact_inbox": {"source_id": "16505551234"}}
+    first = world.helpdesk.post_webhook(world.inbox_id, resolved, delivery_id="d-1")
+    again = world.helpdesk.post_webhook(world.inbox_id, resolved, delivery_id="d-1")
     assert first.status_code == 200 and again.status_code == 409
+    typing = {"event": "conversation_typing_on", "conversation": {"id": 1}}
+    answers = [world.helpdesk.post_webhook(world.inbox_id, typing, delivery_id="d-2") for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 200] and "ignored" in answers[1].json()
 
 
 def test_a_customer_message_that_cannot_be_added_leaves_a_note_and_a_dead_letter(world: World) -> None:
