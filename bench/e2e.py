@@ -102,8 +102,13 @@ def inbound(
     return Phase(name, posted, len(accepted), _post_seconds(sent), latencies, span, target, echoes_behind)
 
 
-def outbound(name: str, st: stack.Stack, args: argparse.Namespace, rate: float | None, target: str = "") -> Phase:
-    """Agent replies through the helpdesk simulator (closed loop, or open loop at `rate`), timed to the Graph send."""
+def outbound(
+    name: str, st: stack.Stack, args: argparse.Namespace, rate: float | None, shaped: float, target: str = ""
+) -> Phase:
+    """Agent replies through the helpdesk simulator (closed loop, or open loop at `rate`), timed to the Graph send.
+
+    Closed loop, no more replies are posted than three times what the shaping lets out in the phase: the
+    helpdesk takes them far faster than `shaped` per second, and the rest would only wait past the drain."""
     conversations = st.conversations()
     graph_before = len(st.graph_sends())
 
@@ -113,8 +118,9 @@ def outbound(name: str, st: stack.Stack, args: argparse.Namespace, rate: float |
         body = f'{{"conversation_id": {conversations[index % len(conversations)]}, "content": "{content}"}}'
         return ref, body.encode(), {"Content-Type": "application/json"}
 
+    most = 2**62 if rate is not None or not shaped else int(3 * shaped * args.duration)
     sent = loadgen.post(f"{st.helpdesk}/_sim/agent_reply", make, concurrency=args.reply_concurrency,
-                        seconds=args.duration, rate=rate)  # fmt: skip
+                        seconds=args.duration, rate=rate, count=most)  # fmt: skip
     accepted = {s.key: s.at for s in sent if s.status == 200}
     _wait(lambda: len(st.graph_sends(graph_before)), len(accepted), args.drain, st)
     seen: dict[str, float] = {}
@@ -198,9 +204,9 @@ def run(args: argparse.Namespace) -> str:
             (f"(s) the helpdesk simulator alone for {args.duration:g}s, {concurrency} in flight",
              lambda: helpdesk_alone(st, args)),
             (f"(c) agent replies for {args.duration:g}s, {args.reply_concurrency} in flight", lambda: outbound(
-                "(c) outbound: reply -> Graph, max rate", st, args, None, f"shaped to {shaped:g}/s")),
+                "(c) outbound: reply -> Graph, max rate", st, args, None, shaped, f"shaped to {shaped:g}/s")),
             (f"(d) agent replies at {args.reply_rate:g}/s for {args.duration:g}s", lambda: outbound(
-                f"(d) outbound at {args.reply_rate:g} msg/s", st, args, args.reply_rate)),
+                f"(d) outbound at {args.reply_rate:g} msg/s", st, args, args.reply_rate, shaped)),
         ]  # fmt: skip
         for label, measure in plan:
             st.settle()
