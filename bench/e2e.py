@@ -87,7 +87,7 @@ def inbound(
 ) -> Phase:
     """Run `post`, wait for the accepted messages to show up in the helpdesk, and time each one. The phase
     ends once the helpdesk's echoes of them have reached the adapter too, so its CPU counts the web's work on
-    them: Chatwoot sends them as it goes, the simulator from one thread that falls behind under load."""
+    them: Chatwoot sends them as it goes, from Sidekiq jobs side by side; the simulator from a few threads."""
     before = st.helpdesk_info()
     sent = post()
     accepted = {wamid: s.at for s in sent if s.status == 200 for wamid in s.key.split(",")}

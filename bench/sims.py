@@ -71,7 +71,7 @@ def serve_graph(args: argparse.Namespace, stop: threading.Event) -> Callable[[],
 
 
 def serve_helpdesk(args: argparse.Namespace, stop: threading.Event) -> Callable[[], None]:
-    sim = HelpdeskSimulator(port=args.port, record_requests=False).start()
+    sim = HelpdeskSimulator(port=args.port, record_requests=False, webhook_threads=args.webhook_threads).start()
     sim.add_account(1)
     sim.add_user(1, token=args.token)
     inbox = sim.add_inbox(1, name="WhatsApp (bench)", webhook_url=args.webhook_url, secret=args.secret)
@@ -122,6 +122,8 @@ def main(argv: list[str] | None = None) -> None:
     helpdesk.add_argument("--token", required=True)
     helpdesk.add_argument("--webhook-url", required=True)
     helpdesk.add_argument("--secret", required=True)
+    # Chatwoot delivers webhooks from Sidekiq jobs, several side by side: one thread fell behind the adapter.
+    helpdesk.add_argument("--webhook-threads", type=int, default=4, help="webhooks delivered side by side")
     args = parser.parse_args(argv)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

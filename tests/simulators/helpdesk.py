@@ -16,7 +16,8 @@ Usage in tests::
     sim.stop()
 
 Webhooks for API writes (message_created/_updated, conversation_created/_status_changed/_updated, typing)
-are delivered by one background thread in order (``wait_for_webhooks()`` waits for the queue to drain);
+are delivered by one background thread in order, or by ``webhook_threads`` side by side, as Chatwoot's
+Sidekiq does (``wait_for_webhooks()`` waits for the queue to drain);
 ``agent_reply``/``set_status``/``post_webhook`` deliver synchronously. Fault injection (``fail_next``,
 ``set_delay``) applies to ``/api/`` requests; ``set_down`` answers 503 to everything except ``/_sim/``.
 
@@ -105,8 +106,9 @@ class HelpdeskSimulator:
     """A Chatwoot look-alike on an ephemeral loopback port; see the module docstring."""
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, log_requests: bool = False,
-                 record_requests: bool = True) -> None:
+                 record_requests: bool = True, webhook_threads: int = 1) -> None:
         self._host, self._port, self._log_requests = host, port, log_requests
+        self._webhook_threads = webhook_threads
         self._state = HelpdeskState()
         self.base_url = ""
         # Each API request, for tests to assert on; a benchmark turns it off (it grows and costs per request).
@@ -132,15 +134,19 @@ class HelpdeskSimulator:
                                        log_requests=self._log_requests)  # fmt: skip
         self.base_url = f"http://{self._host}:{self._server.port}"
         self._state.base_url = self.base_url
-        worker = threading.Thread(target=self._webhook_worker, name="helpdesk-sim-webhooks", daemon=True)
-        self._threads = [worker]
-        worker.start()
+        self._threads = [
+            threading.Thread(target=self._webhook_worker, name=f"helpdesk-sim-webhooks-{n}", daemon=True)
+            for n in range(self._webhook_threads)
+        ]
+        for worker in self._threads:
+            worker.start()
         return self
 
     def stop(self) -> None:
         if self._server is None:
             return
-        self._queue.put(None)
+        for _ in self._threads:
+            self._queue.put(None)
         self._server.stop()
         for thread in self._threads:
             thread.join(timeout=WEBHOOK_TIMEOUT_SECONDS + 1)
