@@ -5,8 +5,8 @@ orjson writes in a tenth of json.dumps' time, but refuses two things a webhook m
 ASCII-escaped. Either way json.loads reads it back to the same value.
 
 Reading, orjson refuses what json.loads takes (lone surrogates, NaN, a byte order mark, UTF-16) and, worse,
-turns an integer wider than 64 bits into a float. So `loads` gives text with a run of 19 digits, and
-anything orjson refuses, to json.loads: the value is always the one json.loads reads.
+turns an integer wider than 64 bits into a float. So `loads` gives text where a run of 19 digits may be an
+integer, and anything orjson refuses, to json.loads: the value is always the one json.loads reads.
 """
 
 from __future__ import annotations
@@ -33,9 +33,28 @@ _WIDE_INTEGER = b"0" * 19
 UNREAD: Any = object()  # what `read_plain` returns for text only the standard library may decide on
 
 
+# What may come right before an integer's first digit. A run of digits after anything else is inside a string
+# (Meta's 20-digit user ids, "US.13491208655302741918"), or the fraction or exponent of a number read as a float
+# by both, or not JSON at all, which orjson refuses.
+_BEFORE_INTEGER = frozenset(b":[, \t\n\r-")
+
+
+def _may_hold_wide_integer(raw: bytes) -> bool:
+    digits = raw.translate(_DIGITS)
+    at = digits.find(_WIDE_INTEGER)
+    while at >= 0:  # `at` is where a run starts: the byte before it is no digit
+        if at == 0 or raw[at - 1] in _BEFORE_INTEGER:
+            return True
+        end = digits.find(b" ", at)
+        if end < 0:
+            return False
+        at = digits.find(_WIDE_INTEGER, end)
+    return False
+
+
 def read_plain(raw: bytes) -> Any:
     """The value, read by orjson, when it is the one json.loads reads; else UNREAD."""
-    if raw.translate(_DIGITS).find(_WIDE_INTEGER) < 0:
+    if not _may_hold_wide_integer(raw):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:

@@ -9,6 +9,7 @@ from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from adapter.web import admin_api, console, errors, health, helpdesk_webhook, meta_webhook, openapi
+from adapter.web.webhook_shortcuts import WebhookShortcuts
 
 
 class _SessionFromCookieOnly(SecureCookieSessionInterface):
@@ -46,3 +47,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(admin_api.blueprint)
     app.register_blueprint(openapi.blueprint)
     console.register(app)
+    app.wsgi_app = WebhookShortcuts(app.wsgi_app, app.extensions["adapter"])  # type: ignore[method-assign]

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from adapter import jsonfast
-from adapter.console import payload_log
 from adapter.console.payload_log import accepted_helpdesk_log
 from adapter.errors import Conflict, NotFound, Unauthorized
 from adapter.helpdesk import signature
@@ -17,6 +15,7 @@ from adapter.helpdesk.ingest import jobs_from_event
 from adapter.services import Services
 from adapter.web.common import json_body, services
 from adapter.web.console_observe import kept_with_answer
+from adapter.web.webhook_shortcuts import keep_ignored
 
 blueprint = Blueprint("helpdesk_webhook", __name__)
 
@@ -31,14 +30,8 @@ def receive_event(phone_number_id: str) -> tuple[Response, int]:
         raise Unauthorized(refusal)
     payload = json_body(body, lone_surrogates=True)
     routed = jobs_from_event(phone_number_id, payload)
-    log = accepted_helpdesk_log(phone_number_id, payload, body, svc.clock.now())
-    if not routed.jobs:
-        # Most events (the echo of every incoming message, typing, conversation updates) need nothing: they are
-        # answered without waiting on Redis, counted and kept for troubleshooting within a second. A replay of
-        # one is answered the same way, as it changes nothing.
-        answer = jsonfast.dumps({"ignored": routed.ignored})
-        svc.metrics.count("webhooks_received", result="verified", source="helpdesk")
-        payload_log.keep_later(svc.deferred, log, answer)
+    if not routed.jobs:  # most are answered before Flask (web/webhook_shortcuts.py); not after a secret rotation
+        answer = keep_ignored(svc, phone_number_id, payload, body, routed)
         kept_with_answer()
         return Response(answer, status=200, mimetype="application/json"), 200
     if not svc.deliveries.accept(request.headers.get(signature.DELIVERY_HEADER) or ""):
@@ -47,6 +40,7 @@ def receive_event(phone_number_id: str) -> tuple[Response, int]:
         phone_number_id, routed.needs_failure_mark
     ):
         return jsonify({"ignored": "an update that needs no action"}), 200
+    log = accepted_helpdesk_log(phone_number_id, payload, body, svc.clock.now())
     enqueued = svc.queue.enqueue_once(routed.jobs, log=log)
     kept_with_answer()
     return jsonify({"enqueued": enqueued}), 200

@@ -6,12 +6,11 @@ import hmac
 
 from flask import Blueprint, Response, request
 
-from adapter.console.payload_log import accepted_meta_log
 from adapter.errors import Forbidden, Unauthorized
 from adapter.meta import signature
-from adapter.meta.ingest import jobs_from_webhook
 from adapter.web.common import json_body, services
 from adapter.web.console_observe import kept_with_answer
+from adapter.web.webhook_shortcuts import accept_meta
 
 blueprint = Blueprint("meta_webhook", __name__)
 
@@ -39,11 +38,6 @@ def receive_notification() -> tuple[Response, int]:
         raise Unauthorized("META_APP_SECRET is not configured, so no webhook can be verified")
     if not signature.verify_signature(secret, body, request.headers.get(signature.HEADER)):
         raise Unauthorized(f"missing or wrong {signature.HEADER}")
-    payload = json_body(body, lone_surrogates=True)
-    jobs = jobs_from_webhook(payload)
-    log = accepted_meta_log(payload, body, svc.clock.now())
-    enqueued = svc.queue.enqueue_once(jobs, source="meta", log=log)
+    answer = accept_meta(svc, json_body(body, lone_surrogates=True), body)  # most are answered before Flask
     kept_with_answer()
-    # Written by hand: jsonify's provider costs more than the whole answer is worth on this hot path.
-    answer = f'{{"received":{len(jobs)},"enqueued":{enqueued}}}\n'
     return Response(answer, status=200, mimetype="application/json"), 200

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import redis
+from flask import request
 
 from adapter.console import payload_log
 from adapter.helpdesk.ingest import REPLY_JOB
@@ -131,3 +132,27 @@ def test_a_secret_rotated_through_another_process_verifies_at_once_and_the_old_o
     other_process.remove(PNID)
     time.sleep(0.6)
     assert channel_app.post(url, data=body, headers=sign_helpdesk(body, "rotated")).status_code == 404
+
+
+def test_events_that_need_nothing_are_answered_before_flask_and_the_rest_reach_it_with_their_body(
+    app: Any, channel_app: Any, store: redis.Redis
+) -> None:
+    reached: list[str] = []
+    app.before_request(lambda: reached.append(request.path))
+    url = f"/webhooks/helpdesk/{PNID}"
+
+    def send(payload: Any, **kw: Any) -> Any:
+        body = kw.pop("body", None) or json.dumps(payload).encode()
+        return channel_app.post(kw.pop("url", url), data=body, headers=kw.pop("headers", None) or sign_helpdesk(body))
+
+    echo = send(WEBHOOKS["incoming_echo"])
+    assert echo.status_code == 200 and echo.json == {"ignored": "not a new outgoing public message"}
+    assert send(WEBHOOKS["conversation_typing_on"]).status_code == 200
+    assert reached == []  # neither reached Flask
+    body = json.dumps(WEBHOOKS["incoming_echo"]).encode()
+    assert send(None, body=body, headers=sign_helpdesk(body, "wrong")).status_code == 401
+    assert send(WEBHOOKS["incoming_echo"], url="/webhooks/helpdesk/999").status_code == 404
+    assert send(None, body=b'{"event": "message_created", ').status_code == 400
+    agent = send(WEBHOOKS["agent_text"])
+    assert agent.status_code == 200 and agent.json == {"enqueued": 1}  # Flask read the body the shortcut had read
+    assert len(reached) == 4 and len(queued_jobs(store)) == 1

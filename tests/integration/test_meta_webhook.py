@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import redis
+from flask import request
 
 from adapter.store import keys
 from tests import contracts
@@ -90,3 +91,19 @@ def test_redis_down_answers_503_so_meta_retries(store: redis.Redis) -> None:
     body = json.dumps(MESSAGES["text"]).encode()
     response = app.test_client().post("/webhooks/meta", data=body, headers=sign_meta(body, APP_SECRET))
     assert response.status_code == 503 and response.json["error"] == "store_unavailable"
+
+
+def test_a_verified_webhook_is_enqueued_before_flask_and_every_refusal_comes_from_flask(
+    app: Any, client: Any, store: redis.Redis
+) -> None:
+    reached: list[str] = []
+    app.before_request(lambda: reached.append(request.path))
+    accepted = post(client, MESSAGES["text"])
+    assert accepted.status_code == 200 and accepted.json == {"received": 1, "enqueued": 1}
+    assert reached == [] and waiting(store) == 1  # answered and enqueued without Flask
+    body = json.dumps(MESSAGES["text"]).encode()
+    assert post(client, body, headers={"X-Hub-Signature-256": "sha256=" + "0" * 64}).status_code == 401
+    assert post(client, b'{"object": "whatsapp_business_account"').status_code == 400
+    refused = post(client, NOT_WEBHOOKS[sorted(NOT_WEBHOOKS)[0]])
+    assert refused.status_code == 400 and refused.json["error"] == "bad_request"
+    assert len(reached) == 3 and waiting(store) == 1

@@ -53,6 +53,14 @@ SEARCH_PAGE_SIZE = 15
 _BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 
+def _clone(value: Any) -> Any:
+    """copy.deepcopy, without its machinery for the empty attribute dicts most objects carry."""
+    if isinstance(value, dict) and not value:
+        return {}
+    return copy.deepcopy(value)
+
+
+
 class ApiError(Exception):
     """An HTTP error answer: status code plus the JSON body Chatwoot would send (None = empty body)."""
 
@@ -276,7 +284,7 @@ class HelpdeskState:
             "webhook_url": channel.get("webhook_url") or "", "secret": secure_token(),
             "hmac_token": secure_token(), "inbox_identifier": secure_token(),
             "hmac_mandatory": to_bool(channel.get("hmac_mandatory", False)),
-            "additional_attributes": copy.deepcopy(attributes),
+            "additional_attributes": _clone(attributes),
             "lock_to_single_conversation": to_bool(params.get("lock_to_single_conversation", False)),
             "enable_auto_assignment": to_bool(params.get("enable_auto_assignment", True)),
             "greeting_enabled": False, "greeting_message": None, "agent_bot_id": None,
@@ -300,7 +308,7 @@ class HelpdeskState:
         if "additional_attributes" in channel:  # update!(channel: …) replaces the whole jsonb hash
             attributes = channel["additional_attributes"] or {}
             self._validate_channel_attributes(attributes)
-            inbox["additional_attributes"] = copy.deepcopy(attributes)
+            inbox["additional_attributes"] = _clone(attributes)
         if "webhook_url" in channel:
             inbox["webhook_url"] = channel["webhook_url"] or ""
         if "hmac_mandatory" in channel:
@@ -331,7 +339,7 @@ class HelpdeskState:
     def bot_json(self, bot: JsonDict, *, admin: bool) -> JsonDict:
         data = {"id": bot["id"], "name": bot["name"], "description": bot["description"], "thumbnail": "",
                 "outgoing_url": bot["outgoing_url"], "bot_type": bot["bot_type"],
-                "bot_config": copy.deepcopy(bot["bot_config"]), "account_id": bot["account_id"],
+                "bot_config": _clone(bot["bot_config"]), "account_id": bot["account_id"],
                 "access_token": bot["access_token"], "system_bot": bot["account_id"] is None}
         if admin:
             data["secret"] = bot["secret"]
@@ -350,7 +358,7 @@ class HelpdeskState:
             "sender_name_type": "friendly",
             "business_name": None, "hmac_mandatory": inbox["hmac_mandatory"],
             "webhook_url": inbox["webhook_url"], "inbox_identifier": inbox["inbox_identifier"],
-            "additional_attributes": copy.deepcopy(inbox["additional_attributes"]), "provider": None,
+            "additional_attributes": _clone(inbox["additional_attributes"]), "provider": None,
         }
         if admin:
             data["hmac_token"] = inbox["hmac_token"]
@@ -378,11 +386,11 @@ class HelpdeskState:
 
     def contact_json(self, contact: JsonDict, *, with_contact_inboxes: bool = True) -> JsonDict:
         data = {
-            "additional_attributes": copy.deepcopy(contact["additional_attributes"]),
+            "additional_attributes": _clone(contact["additional_attributes"]),
             "availability_status": "offline", "email": contact["email"], "id": contact["id"],
             "name": contact["name"], "phone_number": contact["phone_number"], "blocked": contact["blocked"],
             "identifier": contact["identifier"], "thumbnail": "",
-            "custom_attributes": copy.deepcopy(contact["custom_attributes"]),
+            "custom_attributes": _clone(contact["custom_attributes"]),
             "last_activity_at": int(contact["last_activity_at"]) if contact["last_activity_at"] else None,
             "created_at": int(contact["created_at"]),
         }
@@ -392,8 +400,8 @@ class HelpdeskState:
         return data
 
     def contact_push(self, contact: JsonDict) -> JsonDict:
-        return {"additional_attributes": copy.deepcopy(contact["additional_attributes"]),
-                "custom_attributes": copy.deepcopy(contact["custom_attributes"]), "email": contact["email"],
+        return {"additional_attributes": _clone(contact["additional_attributes"]),
+                "custom_attributes": _clone(contact["custom_attributes"]), "email": contact["email"],
                 "id": contact["id"], "identifier": contact["identifier"], "name": contact["name"],
                 "phone_number": contact["phone_number"], "thumbnail": "", "blocked": contact["blocked"],
                 "type": "contact"}
@@ -445,7 +453,7 @@ class HelpdeskState:
             data["echo_id"] = m["echo_id"]
         data.update({"conversation_id": conv["id"], "message_type": MESSAGE_TYPES[m["message_type"]],
                      "content_type": m["content_type"], "status": m["status"],
-                     "content_attributes": copy.deepcopy(m["content_attributes"]),
+                     "content_attributes": _clone(m["content_attributes"]),
                      "created_at": int(m["created_at"]), "private": m["private"],
                      "source_id": m["source_id"]})
         sender = self.sender_data(m, webhook=False)
@@ -466,9 +474,9 @@ class HelpdeskState:
             "created_at": int(m["created_at"]), "updated_at": iso8601(m["updated_at"]),
             "private": m["private"], "status": m["status"], "source_id": m["source_id"],
             "content_type": m["content_type"],
-            "content_attributes": copy.deepcopy(m["content_attributes"]), "sender_type": m["sender_type"],
+            "content_attributes": _clone(m["content_attributes"]), "sender_type": m["sender_type"],
             "sender_id": m["sender_id"], "external_source_ids": {},
-            "additional_attributes": copy.deepcopy(m["additional_attributes"]),
+            "additional_attributes": _clone(m["additional_attributes"]),
             "processed_message_content": m["content"], "sentiment": {},
             "conversation": {"assignee_id": None, "unread_count": self._unread_count(conv),
                              "last_activity_at": int(conv["last_activity_at"]),
@@ -485,8 +493,8 @@ class HelpdeskState:
         """``Message#webhook_data``: string message_type, ISO created_at, no status."""
         data: JsonDict = {
             "account": self.account_webhook(m["account_id"]),
-            "additional_attributes": copy.deepcopy(m["additional_attributes"]),
-            "content_attributes": copy.deepcopy(m["content_attributes"]), "content_type": m["content_type"],
+            "additional_attributes": _clone(m["additional_attributes"]),
+            "content_attributes": _clone(m["content_attributes"]), "content_type": m["content_type"],
             "content": webhook_content(m["content"]),
             "conversation": self.conversation_webhook(self.conversations[m["conversation_key"]]),
             "created_at": iso8601(m["created_at"]), "id": m["id"],
@@ -517,9 +525,9 @@ class HelpdeskState:
 
     def _conversation_common(self, conv: JsonDict) -> JsonDict:
         return {
-            "additional_attributes": copy.deepcopy(conv["additional_attributes"]),
+            "additional_attributes": _clone(conv["additional_attributes"]),
             "can_reply": self.can_reply(conv),
-            "custom_attributes": copy.deepcopy(conv["custom_attributes"]), "id": conv["id"],
+            "custom_attributes": _clone(conv["custom_attributes"]), "id": conv["id"],
             "inbox_id": conv["inbox_id"], "labels": list(conv["labels"]), "status": conv["status"],
             "snoozed_until": conv["snoozed_until"], "unread_count": self._unread_count(conv),
             "first_reply_created_at": conv["first_reply_created_at"], "priority": conv["priority"],
@@ -629,8 +637,8 @@ class HelpdeskState:
                    "name": fields.get("name") or "", "email": fields.get("email"),
                    "phone_number": fields.get("phone_number"),
                    "identifier": fields.get("identifier"), "blocked": fields.get("blocked", False),
-                   "custom_attributes": copy.deepcopy(params.get("custom_attributes") or {}),
-                   "additional_attributes": copy.deepcopy(params.get("additional_attributes") or {}),
+                   "custom_attributes": _clone(params.get("custom_attributes") or {}),
+                   "additional_attributes": _clone(params.get("additional_attributes") or {}),
                    "created_at": now, "updated_at": now, "last_activity_at": None}
         self.contacts[contact["id"]] = contact
         ci = self.build_contact_inbox(contact, inbox, source_id) if inbox is not None else None
@@ -661,7 +669,7 @@ class HelpdeskState:
         contact.update(fields)
         for key in ("custom_attributes", "additional_attributes"):  # merged, not replaced
             if isinstance(params.get(key), dict):
-                contact[key] = {**contact[key], **copy.deepcopy(params[key])}
+                contact[key] = {**contact[key], **_clone(params[key])}
         contact["updated_at"] = time.time()
         return contact
 
@@ -726,8 +734,8 @@ class HelpdeskState:
             "uuid": str(uuid.uuid4()), "account_id": account_id, "inbox_id": inbox["id"],
             "contact_id": ci["contact_id"],
             "contact_inbox_id": ci["id"], "status": status,
-            "additional_attributes": copy.deepcopy(params.get("additional_attributes") or {}),
-            "custom_attributes": copy.deepcopy(params.get("custom_attributes") or {}), "labels": [],
+            "additional_attributes": _clone(params.get("additional_attributes") or {}),
+            "custom_attributes": _clone(params.get("custom_attributes") or {}), "labels": [],
             "snoozed_until": params.get("snoozed_until"), "priority": None, "first_reply_created_at": None,
             "waiting_since": None, "agent_last_seen_at": 0.0, "contact_last_seen_at": 0.0,
             "created_at": now, "updated_at": now, "last_activity_at": now, "message_ids": [],
@@ -756,13 +764,13 @@ class HelpdeskState:
 
     def set_custom_attributes(self, conv: JsonDict, attributes: Any) -> list[Outbound]:
         """Chatwoot assigns (``@conversation.custom_attributes = …``): the whole hash is REPLACED."""
-        previous = copy.deepcopy(conv["custom_attributes"])
-        conv["custom_attributes"] = copy.deepcopy(attributes) if isinstance(attributes, dict) else {}
+        previous = _clone(conv["custom_attributes"])
+        conv["custom_attributes"] = _clone(attributes) if isinstance(attributes, dict) else {}
         conv["updated_at"] = time.time()
         if previous == conv["custom_attributes"]:
             return []
         changed = [{"custom_attributes": {"previous_value": previous,
-                                          "current_value": copy.deepcopy(conv["custom_attributes"])}}]
+                                          "current_value": _clone(conv["custom_attributes"])}}]
         return self.conversation_event("conversation_updated", conv, changed)
 
     def set_labels(self, conv: JsonDict, labels: Iterable[Any]) -> list[Outbound]:
@@ -803,15 +811,15 @@ class HelpdeskState:
             raise unprocessable("Validation failed: Too many messages")
         sender_type, sender_id = self._message_sender(conv, message_type, params, actor)
         attributes = params.get("content_attributes") or {}
-        attributes = copy.deepcopy(attributes) if isinstance(attributes, dict) else {}
+        attributes = _clone(attributes) if isinstance(attributes, dict) else {}
         if params.get("external_created_at") not in (None, ""):
             attributes["external_created_at"] = params["external_created_at"]
         self._resolve_in_reply_to(conv, attributes)
-        additional = copy.deepcopy(params.get("additional_attributes") or {})
+        additional = _clone(params.get("additional_attributes") or {})
         if isinstance(params.get("template_params"), dict):
             if not params["template_params"].get("name"):
                 raise unprocessable("Validation failed: Template params is invalid")
-            additional["template_params"] = copy.deepcopy(params["template_params"])
+            additional["template_params"] = _clone(params["template_params"])
         if params.get("campaign_id") not in (None, ""):
             additional["campaign_id"] = params["campaign_id"]
         message = {
@@ -902,7 +910,7 @@ class HelpdeskState:
             return []
         if message["status"] == "read" and status == "delivered":
             return []
-        before = (message["status"], copy.deepcopy(message["content_attributes"]))
+        before = (message["status"], _clone(message["content_attributes"]))
         message["status"] = status
         if status == "failed":
             message["content_attributes"]["external_error"] = external_error
@@ -918,7 +926,7 @@ class HelpdeskState:
         result = []
         for m in self.conversation_messages(conv):
             data = self.message_rest(m)
-            data["additional_attributes"] = copy.deepcopy(m["additional_attributes"])
+            data["additional_attributes"] = _clone(m["additional_attributes"])
             data["attachments"] = [{**self.attachment_json(self.attachments[a]),
                                     "data": self.attachments[a]["data"],
                                     "filename": self.attachments[a]["filename"]} for a in m["attachment_ids"]]
@@ -927,7 +935,7 @@ class HelpdeskState:
 
     # ------------------------------------------------------------------ dashboard apps
     def dashboard_app_json(self, app: JsonDict) -> JsonDict:
-        return {"id": app["id"], "title": app["title"], "content": copy.deepcopy(app["content"]),
+        return {"id": app["id"], "title": app["title"], "content": _clone(app["content"]),
                 "created_at": iso8601(app["created_at"])}
 
     def save_dashboard_app(self, account_id: int, params: JsonDict, app: JsonDict | None = None) -> JsonDict:
@@ -949,7 +957,7 @@ class HelpdeskState:
         if app is None:
             app = {"id": self._next_id("dashboard_apps"), "account_id": account_id, "created_at": time.time()}
             self.dashboard_apps[app["id"]] = app
-        app.update({"title": title, "content": copy.deepcopy(content)})
+        app.update({"title": title, "content": _clone(content)})
         return app
 
     def dashboard_app(self, account_id: int, app_id: int) -> JsonDict:

@@ -24,9 +24,14 @@ def typed(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-@given(JSON_VALUES, st.booleans(), st.booleans())
-def test_any_value_reads_back_as_json_loads_reads_it(value: Any, ascii_only: bool, as_bytes: bool) -> None:
-    text = json.dumps(value, ensure_ascii=ascii_only)
+LAYOUTS = st.sampled_from([{}, {"separators": (",", ":")}, {"indent": 1}, {"indent": "\t", "separators": (",", ":")}])
+
+
+@given(JSON_VALUES, st.booleans(), st.booleans(), LAYOUTS)
+def test_any_value_reads_back_as_json_loads_reads_it(
+    value: Any, ascii_only: bool, as_bytes: bool, layout: dict[str, Any]
+) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_only, **layout)
     stored: str | bytes = text.encode("utf-8", "surrogatepass") if as_bytes else text
     try:
         expected = json.loads(stored)
@@ -42,7 +47,8 @@ def test_any_value_reads_back_as_json_loads_reads_it(value: Any, ascii_only: boo
     [
         "9223372036854775808", "-9223372036854775809", "18446744073709551616", "123456789012345678901234567890",
         '{"id": -99999999999999999999}', "1.2345678901234567890123", '"\\ud83d"', '["\\udc00", 1]', "NaN",
-        "-Infinity", "1e999", "-0", "-0.0", '{"a": 1, "a": 2}',
+        "-Infinity", "1e999", "-0", "-0.0", '{"a": 1, "a": 2}', '{"a":99999999999999999999}',
+        '[\n\t-99999999999999999999]', '{"a": "x: 12345678901234567890"}', "1e12345678901234567890",
     ],
 )  # fmt: skip
 def test_what_orjson_reads_differently_or_refuses_is_read_by_json_loads(text: str) -> None:
@@ -62,3 +68,9 @@ def test_plain_json_is_read_by_orjson_and_utf16_by_json_loads() -> None:
     assert jsonfast.read_plain(utf16) is jsonfast.UNREAD
     assert jsonfast.loads(utf16) == {"s": "é"}
     assert jsonfast.loads(b"\xef\xbb\xbf[1]") == json.loads(b"\xef\xbb\xbf[1]") == [1]  # a byte order mark
+
+
+def test_a_long_run_of_digits_inside_a_string_is_read_by_orjson() -> None:
+    # Meta's user ids ("US." and 20 digits) are in every message: they must not send each webhook to json.loads.
+    body = b'{"from_user_id": "US.13491208655302741918", "id": "wamid.12345678901234567890123", "n": 12}'
+    assert jsonfast.read_plain(body) == json.loads(body)
