@@ -40,10 +40,13 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 from flask import Flask, Response, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
+from adapter import jsonfast
 from adapter.helpdesk.signature import generate_signature
 from tests.simulators.helpdesk_state import (
     NOT_AUTHORIZED_ERROR,
@@ -70,13 +73,33 @@ _NGINX_PAGE = "<html>\r\n<head><title>{0}</title></head>\r\n<body>\r\n<center><h
               "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
 
 
+_RAILS_ESCAPES = tuple((char.encode(), f"\\u{ord(char):04x}".encode()) for char in "<>&\u2028\u2029")
+
+
 def _rails_json(payload: Any) -> bytes:
     """``payload.to_json`` as Rails writes it: compact, UTF-8, HTML-significant characters escaped."""
-    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(char, escaped)
-    return text.encode()
+    try:
+        raw = orjson.dumps(payload)  # a tenth of json.dumps' time; the same text for what a webhook holds
+    except (TypeError, orjson.JSONEncodeError):  # an integer wider than 64 bits, a lone surrogate
+        raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    for char, escaped in _RAILS_ESCAPES:
+        raw = raw.replace(char, escaped)
+    return raw
+
+
+class _OrjsonProvider(DefaultJSONProvider):
+    """Flask's JSON, written and read by orjson where it gives the same value (the API's answers and bodies)."""
+
+    sort_keys = False
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        try:
+            return orjson.dumps(obj).decode()
+        except (TypeError, orjson.JSONEncodeError):
+            return super().dumps(obj, **kwargs)
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return jsonfast.loads(s)
 
 
 def _error_response(status: int) -> Response:
@@ -436,7 +459,7 @@ class HelpdeskSimulator:
     # ------------------------------------------------------------------ HTTP app
     def _build_app(self) -> Flask:
         app = Flask("helpdesk_simulator")
-        app.json.sort_keys = False  # type: ignore[attr-defined]
+        app.json = _OrjsonProvider(app)
         state = self._state
 
         def record_request() -> None:

@@ -29,6 +29,11 @@ class _Handler(socketserver.StreamRequestHandler):
             self.server.bodies.append(self.rfile.read(length))
             time.sleep(self.server.delay)
             close = self.server.close_after_answer
+            if self.server.answer is not None:
+                self.wfile.write(self.server.answer)
+                if b"Content-Length" not in self.server.answer and b"chunked" not in self.server.answer:
+                    return  # a body that runs to the end of the connection
+                continue
             ending = b"Connection: close\r\n\r\nok" if close else b"\r\nok"
             self.wfile.write(b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n" + ending)
             if close or self.server.drop_idle:
@@ -43,6 +48,7 @@ class _Server(socketserver.ThreadingTCPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.connections, self.bodies, self.delay = 0, list[bytes](), 0.0
         self.close_after_answer = self.drop_idle = False
+        self.answer: bytes | None = None  # written as is instead of the usual answer
         self.url = f"http://127.0.0.1:{self.server_address[1]}/hook?x=1"
 
 
@@ -89,3 +95,13 @@ def test_nobody_listening_is_a_connection_failure() -> None:
         port = sock.getsockname()[1]  # bound, never listening: connections are refused
         with pytest.raises(WebhookConnectionFailed):
             WebhookPoster(timeout=1).post(f"http://127.0.0.1:{port}/hook", b"x", {})
+
+
+def test_a_chunked_answer_keeps_the_connection_and_one_read_to_the_close_does_not(server: _Server) -> None:
+    poster = WebhookPoster(timeout=2)
+    server.answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"
+    assert [poster.post(server.url, b"a", {}), poster.post(server.url, b"b", {})] == [(200, "OK")] * 2
+    assert server.connections == 1
+    server.answer = b"HTTP/1.1 201 Created\r\n\r\nthe body, to the close"
+    assert [poster.post(server.url, b"c", {}), poster.post(server.url, b"d", {})] == [(201, "Created")] * 2
+    assert server.connections == 2 and server.bodies == [b"a", b"b", b"c", b"d"]  # c on the kept one, d anew
