@@ -123,3 +123,17 @@ def plainly_valid(payload: Any) -> bool:
             if type(value) is not dict or (change["field"] == "messages" and not _plain_messages_value(value)):
                 return False
     return True
+
+
+def plain_inbound_message(item: Any) -> dict[str, Any] | None:
+    """What INBOUND_MESSAGE.load(item) gives, for an item it would load as it is; None for the schema to decide.
+
+    A worker reads every message item again; the webhook's shape was checked at ingest, this is the item's.
+    """
+    if type(item) is not dict or "errors" in item or not (item.get("from") or item.get("from_user_id")):
+        return None
+    if any(type(item.get(name)) is not str for name in ("id", "timestamp", "type")) or not item["timestamp"].isdigit():
+        return None
+    if any(item.get(name) is not None and type(item[name]) is not dict for name in ("context", "referral")):
+        return None
+    return {"context": None, "referral": None, "errors": [], **item}

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import orjson
+
 JsonDict = dict[str, Any]
 ConversationKey = tuple[int, int]
 
@@ -54,10 +56,14 @@ _BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 
 def _clone(value: Any) -> Any:
-    """copy.deepcopy, without its machinery for the empty attribute dicts most objects carry."""
+    """copy.deepcopy of JSON data, through orjson: a fraction of deepcopy's cost for the attribute dicts
+    every message, contact and conversation payload copies."""
     if isinstance(value, dict) and not value:
         return {}
-    return copy.deepcopy(value)
+    try:
+        return orjson.loads(orjson.dumps(value)) if isinstance(value, dict | list) else copy.deepcopy(value)
+    except (TypeError, orjson.JSONEncodeError):  # not JSON data (a tuple key, an integer over 64 bits)
+        return copy.deepcopy(value)
 
 
 

@@ -126,3 +126,35 @@ def test_a_job_reads_back_the_same_with_or_without_its_default_fields() -> None:
     assert Job.from_json(stored) == dataclasses.replace(fresh, enqueued_at=12.5)
     retried = fresh.retried("helpdesk down").retried("helpdesk down again")
     assert Job.from_json(retried.to_json()) == retried
+
+
+MESSAGE_ITEMS = {
+    f"{variant}/{n}": message
+    for variant, payload in contracts.load("meta_messages").items()
+    for entry in payload["entry"]
+    for change in entry["changes"]
+    for n, message in enumerate(change["value"].get("messages") or [])
+}
+ITEM_FIELDS = ["id", "timestamp", "type", "from", "from_user_id", "context", "referral", "errors"]
+
+
+@pytest.mark.parametrize("name", sorted(MESSAGE_ITEMS))
+def test_a_worker_reads_every_real_message_item_without_the_schema(name: str) -> None:
+    item = MESSAGE_ITEMS[name]
+    plain = schemas.plain_inbound_message(item)
+    assert plain is not None or "errors" in item
+    if plain is not None:
+        assert plain == schemas.INBOUND_MESSAGE.load(item)
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(MESSAGE_ITEMS)), st.sampled_from(ITEM_FIELDS), ODD_VALUES | st.just("123"), st.booleans())
+def test_the_message_item_check_gives_only_what_the_schema_gives(name: str, field: str, odd: Any, drop: bool) -> None:
+    item = copy.deepcopy(MESSAGE_ITEMS[name])
+    if drop:
+        item.pop(field, None)
+    else:
+        item[field] = odd
+    plain = schemas.plain_inbound_message(item)
+    if plain is not None:
+        assert plain == schemas.INBOUND_MESSAGE.load(item)
