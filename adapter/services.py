@@ -78,6 +78,7 @@ class Services:
             ),
             clock=self.clock,
             events=self.events,
+            deferred=self.deferred,
             unknown_outcome_wait_seconds=self.settings.unknown_outcome_wait_seconds,
             name_gate=lambda phone_number_id: name_gate_reason(self, phone_number_id),
         )
@@ -117,7 +118,7 @@ def build_services(settings: Settings, *, store: Store | None = None, clock: Clo
         mappings=Mappings(store),
         deliveries=DeliveryGate(store, ttl_seconds=2 * settings.helpdesk_webhook_max_age_seconds),
         window=window,
-        events=EventLog(store, clock),
+        events=EventLog(store, clock, deferred),
         deferred=deferred,
         metrics=metrics,
         graph=GraphClient(settings.graph_url, timeout=timeout, media_max_bytes=media_max, metrics=metrics),

@@ -13,6 +13,7 @@ from adapter.clock import Clock
 from adapter.helpdesk.client import HelpdeskClient
 from adapter.meta.client import GraphClient
 from adapter.store.channels import ChannelRepository
+from adapter.store.deferred import DeferredWrites
 from adapter.store.events import EventLog
 from adapter.store.mappings import Mappings
 
@@ -29,6 +30,7 @@ class BridgeContext:
     throttle: Throttle
     clock: Clock
     events: EventLog
+    deferred: DeferredWrites  # counters and records no one waits for, written within a second
     window_attributes_every_seconds: float = 300
     unknown_outcome_wait_seconds: float = 60
     # Why business messages from a number are held (its display name is not approved yet), or None.

@@ -26,8 +26,8 @@ def deliver_inbound_message(ctx: BridgeContext, channel: Channel, message: Inbou
     """Idempotent: a message already delivered (its wamid is mapped) is not posted again.
 
     A known customer's text costs three Redis round trips around the helpdesk call: the window, the start
-    (delivered? conversation? posting mark), and the bookkeeping after it (mapping, stats, the admin API's
-    recent events, the attributes claim), sent together.
+    (delivered? conversation? posting mark), and the mapping after it (with the attributes claim). The
+    console's hourly counters and the admin API's recent events are written behind, within a second.
     """
     pnid, customer = channel.phone_number_id, message.customer.key
     opened = ctx.window.record_inbound(pnid, customer, message.timestamp, message.type)
@@ -54,11 +54,11 @@ def deliver_inbound_message(ctx: BridgeContext, channel: Channel, message: Inbou
     logger.info("wamid %s delivered as helpdesk message %s", message.wamid, posted.message_id)
     pipe = ctx.mappings.store.pipeline(transaction=True)
     ctx.mappings.remember_inbound(pnid, message.wamid, posted.conversation_id, posted.message_id, pipe=pipe)
-    stats.stage_inbound(pipe, pnid, float(message.timestamp))
-    ctx.events.record("meta", {**event, "helpdesk_message_id": posted.message_id}, pipe=pipe)
     if opened:
         stage_claim(ctx, pipe, pnid, customer, message.timestamp)
     written = run_transaction(ctx.mappings.store, pipe)
+    stats.count_inbound_later(ctx.deferred, pnid, float(message.timestamp))
+    ctx.events.record_later("meta", {**event, "helpdesk_message_id": posted.message_id})
     if message.type is MessageType.TEXT:
         ctx.optouts.apply_keyword(pnid, customer, str(message.content.get("body") or ""))
     if opened and written[-1]:  # the claim staged last came back ours

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis import RedisError
-from redis.client import Pipeline
 
 from adapter import jsonfast
 from adapter.ids import new_id
@@ -144,13 +143,7 @@ def accepted_helpdesk_log(phone_number_id: str, payload: Any, body: bytes, at: f
 def keep_later(deferred: DeferredWrites, log: RequestLog, answer: str) -> None:
     """Keep an accepted webhook with its answer within a second, with this process's other deferred writes:
     for those that needed no action, whose answer must not wait on Redis (see store/deferred.py)."""
-    text = log.before + answer + log.after
-
-    def write(pipe: Pipeline) -> None:
-        pipe.lpush(log.key, text)
-        pipe.ltrim(log.key, 0, log.length - 1)
-
-    deferred.add(write)
+    deferred.lpush_capped(log.key, log.before + answer + log.after, log.length)
 
 
 def record(store: Store, record: WebhookRecord) -> None:

@@ -15,6 +15,7 @@ from redis import RedisError
 
 from adapter.store import keys
 from adapter.store.connection import Store
+from adapter.store.deferred import DeferredWrites
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +64,11 @@ def record_inbound(store: Store, phone_number_id: str, at: float) -> None:
     _bump(store, phone_number_id, at, "in", "in")
 
 
-def stage_inbound(pipe: Any, phone_number_id: str, at: float) -> None:
-    """record_inbound, staged on the caller's pipeline (sent with its other writes in one round trip)."""
-    _stage(pipe, phone_number_id, at, "in", "in")
+def count_inbound_later(deferred: DeferredWrites, phone_number_id: str, at: float) -> None:
+    """record_inbound, written behind (store/deferred.py): one HINCRBY per hour and number each second, not one
+    per message, on the workers' hot path."""
+    deferred.hincrby(keys.hourly_stats(phone_number_id, int(at) // HOUR), "in", ttl=KEEP_SECONDS)
+    deferred.hset(keys.last_traffic(phone_number_id), "in", repr(float(at)))
 
 
 def record_outbound(store: Store, phone_number_id: str, at: float) -> None:

@@ -1,5 +1,6 @@
-"""Redis writes no caller waits for, written behind: metric counts, and the troubleshooting records of webhooks
-that needed no action (the helpdesk's echo of every incoming message is most of them).
+"""Redis writes no caller waits for, written behind: metric counts, the console's hourly counters and recent
+events, and the troubleshooting records of webhooks that needed no action (the helpdesk's echo of every
+incoming message is most of them).
 
 They are buffered in this process and written together, in one pipeline, at least every `every` seconds, by
 a daemon thread started on first use (and again in a forked child). A process that stops cleanly writes what
@@ -29,14 +30,34 @@ class DeferredWrites:
         self.store = store
         self.every = every
         self._lock = threading.Lock()
-        self._writes: list[Write] = []
         self._drains: list[Write] = []  # buffers that aggregate in place (metrics), emptied into each flush
+        # Coalesced until the flush: one HINCRBY per field, one LPUSH per list, the last HSET of a field.
+        self._increments: dict[tuple[str, str], int] = {}
+        self._expiries: dict[str, int] = {}
+        self._fields: dict[tuple[str, str], str] = {}
+        self._pushes: dict[str, tuple[list[str], int]] = {}
         self._flusher_pid: int | None = None
         self._stop = threading.Event()
 
-    def add(self, write: Write) -> None:
+    def hincrby(self, key: str, field: str, amount: int = 1, *, ttl: int | None = None) -> None:
+        """HINCRBY, summed per key and field until the flush; with `ttl`, the key's EXPIRE is set with it."""
         with self._lock:
-            self._writes.append(write)
+            self._increments[(key, field)] = self._increments.get((key, field), 0) + amount
+            if ttl is not None:
+                self._expiries[key] = ttl
+        self.ensure_flusher()
+
+    def hset(self, key: str, field: str, value: str) -> None:
+        """HSET of one field; of several before the flush, the last is written."""
+        with self._lock:
+            self._fields[(key, field)] = value
+        self.ensure_flusher()
+
+    def lpush_capped(self, key: str, value: str, length: int) -> None:
+        """LPUSH onto a list kept to its newest `length` items: one LPUSH and one LTRIM per flush."""
+        with self._lock:
+            pushed = self._pushes.setdefault(key, ([], length))[0]
+            pushed.append(value)
         self.ensure_flusher()
 
     def drain_each_flush(self, drain: Write) -> None:
@@ -74,12 +95,24 @@ class DeferredWrites:
     def flush(self) -> None:
         """Write what is buffered in one round trip. A failure is logged: these writes must never break a caller."""
         with self._lock:
-            writes, self._writes = self._writes, []
+            increments, self._increments = self._increments, {}
+            expiries, self._expiries = self._expiries, {}
+            fields, self._fields = self._fields, {}
+            pushes, self._pushes = self._pushes, {}
         try:
             pipe = self.store.pipeline(transaction=False)
-            for write in (*writes, *self._drains):
-                write(pipe)
+            for (key, field), amount in increments.items():
+                pipe.hincrby(key, field, amount)
+            for key, ttl in expiries.items():
+                pipe.expire(key, ttl)
+            for (key, field), value in fields.items():
+                pipe.hset(key, field, value)
+            for key, (values, length) in pushes.items():
+                pipe.lpush(key, *values)
+                pipe.ltrim(key, 0, length - 1)
+            for drain in self._drains:
+                drain(pipe)
             if len(pipe):
                 pipe.execute()
         except Exception as exc:
-            logger.warning("could not write %d buffered counts and records: %s", len(writes), exc)
+            logger.warning("could not write the counts and records of the last second: %s", exc)

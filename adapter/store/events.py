@@ -12,14 +12,16 @@ from adapter.clock import Clock
 from adapter.queue.jobs import Job
 from adapter.store import keys
 from adapter.store.connection import Store
+from adapter.store.deferred import DeferredWrites
 
 RECENT_LIMIT = 200
 
 
 class EventLog:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, deferred: DeferredWrites) -> None:
         self.store = store
         self.clock = clock
+        self.deferred = deferred
 
     def record(self, source: str, item: dict[str, Any], *, pipe: Any = None) -> None:
         """Keep `item` as the latest of `source`; staged on `pipe` when given (sent with the caller's writes)."""
@@ -29,6 +31,12 @@ class EventLog:
         staged.ltrim(key, 0, RECENT_LIMIT - 1)
         if pipe is None:
             staged.execute()
+
+    def record_later(self, source: str, item: dict[str, Any]) -> None:
+        """`record`, written behind (store/deferred.py) with this process's other records of the second."""
+        self.deferred.lpush_capped(
+            keys.recent_events(source), json.dumps({"at": self.clock.now(), **item}, ensure_ascii=False), RECENT_LIMIT
+        )
 
     def recent(self, source: str, count: int = 50) -> list[dict[str, Any]]:
         return [json.loads(item) for item in self.store.lrange(keys.recent_events(source), 0, count - 1)]

@@ -1,0 +1,48 @@
+"""DeferredWrites on a real Redis: coalesced in the process, written in one round trip each flush, by a
+flusher started on first use, and at close."""
+
+from __future__ import annotations
+
+import redis
+
+from adapter.store.deferred import DeferredWrites
+from tests.conftest import RoundTrips, wait_for
+
+
+def test_writes_are_coalesced_and_sent_in_one_round_trip(store: redis.Redis, round_trips: RoundTrips) -> None:
+    deferred = DeferredWrites(store, every=3600)  # the flusher waits an hour: only flush() writes
+    for n in range(5):
+        deferred.hincrby("h", "in", ttl=60)
+        deferred.hset("last", "in", str(n))
+        deferred.lpush_capped("recent", f"item {n}", 3)
+    deferred.hincrby("h", "out", 2)
+    assert store.exists("h", "last", "recent") == 0
+    round_trips.count = 0
+    deferred.flush()
+    assert round_trips.count == 1
+    assert store.hgetall("h") == {"in": "5", "out": "2"} and 0 < store.ttl("h") <= 60
+    assert store.hget("last", "in") == "4"
+    assert store.lrange("recent", 0, -1) == ["item 4", "item 3", "item 2"]  # newest first, capped
+    round_trips.count = 0
+    deferred.flush()
+    assert round_trips.count == 0  # nothing buffered: no round trip
+    deferred.close()
+
+
+def test_the_flusher_starts_on_first_use_and_close_writes_what_is_left(store: redis.Redis) -> None:
+    deferred = DeferredWrites(store, every=0.1)
+    deferred.hincrby("h", "in")
+    assert wait_for(lambda: store.hget("h", "in"), timeout=2, message="written by the flusher") == "1"
+    slow = DeferredWrites(store, every=3600)
+    slow.lpush_capped("recent", "kept at exit", 10)
+    slow.close()
+    assert store.lrange("recent", 0, -1) == ["kept at exit"]
+    deferred.close()
+
+
+def test_redis_down_loses_only_the_buffered_second_and_never_raises() -> None:
+    dead = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    deferred = DeferredWrites(dead, every=3600)
+    deferred.hincrby("h", "in")
+    deferred.flush()  # logged, not raised
+    deferred.close()
