@@ -23,14 +23,13 @@ class EventLog:
         self.clock = clock
         self.deferred = deferred
 
-    def record(self, source: str, item: dict[str, Any], *, pipe: Any = None) -> None:
-        """Keep `item` as the latest of `source`; staged on `pipe` when given (sent with the caller's writes)."""
+    def record(self, source: str, item: dict[str, Any]) -> None:
+        """Keep `item` as the latest of `source`."""
         key = keys.recent_events(source)
-        staged = pipe if pipe is not None else self.store.pipeline(transaction=False)
-        staged.lpush(key, json.dumps({"at": self.clock.now(), **item}, ensure_ascii=False))
-        staged.ltrim(key, 0, RECENT_LIMIT - 1)
-        if pipe is None:
-            staged.execute()
+        pipe = self.store.pipeline(transaction=False)
+        pipe.lpush(key, json.dumps({"at": self.clock.now(), **item}, ensure_ascii=False))
+        pipe.ltrim(key, 0, RECENT_LIMIT - 1)
+        pipe.execute()
 
     def record_later(self, source: str, item: dict[str, Any]) -> None:
         """`record`, written behind (store/deferred.py) with this process's other records of the second."""

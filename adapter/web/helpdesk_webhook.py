@@ -15,7 +15,7 @@ from adapter.helpdesk.ingest import jobs_from_event
 from adapter.services import Services
 from adapter.web.common import json_body, services
 from adapter.web.console_observe import kept_with_answer
-from adapter.web.webhook_shortcuts import keep_ignored
+from adapter.web.webhook_shortcuts import helpdesk_refusal, keep_ignored
 
 blueprint = Blueprint("helpdesk_webhook", __name__)
 
@@ -61,11 +61,7 @@ def _refusal(svc: Services, phone_number_id: str, known: str | None, body: bytes
 def _check(svc: Services, phone_number_id: str, secret: str | None, body: bytes) -> str | None:
     if secret is None:
         raise NotFound(f"no WhatsApp channel {phone_number_id!r} is connected to this adapter")
-    return signature.verify_signature(
-        secret,
-        body,
-        signature=request.headers.get(signature.SIGNATURE_HEADER),
-        timestamp=request.headers.get(signature.TIMESTAMP_HEADER),
-        now=svc.wall_clock.now(),
-        max_age_seconds=svc.settings.helpdesk_webhook_max_age_seconds,
+    headers = request.headers
+    return helpdesk_refusal(
+        svc, secret, body, headers.get(signature.SIGNATURE_HEADER), headers.get(signature.TIMESTAMP_HEADER)
     )

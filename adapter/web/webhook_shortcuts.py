@@ -60,6 +60,20 @@ def keep_ignored(svc: Services, phone_number_id: str, payload: Any, body: bytes,
     return answer
 
 
+def helpdesk_refusal(
+    svc: Services, secret: str, body: bytes, signature: str | None, timestamp: str | None
+) -> str | None:
+    """Why a helpdesk webhook's signature is refused with `secret`, or None."""
+    return helpdesk_signature.verify_signature(
+        secret,
+        body,
+        signature=signature,
+        timestamp=timestamp,
+        now=svc.wall_clock.now(),
+        max_age_seconds=svc.settings.helpdesk_webhook_max_age_seconds,
+    )
+
+
 def _meta(svc: Services, body: bytes, environ: dict[str, Any]) -> str | None:
     secret = svc.settings.meta_app_secret
     if not secret or not meta_signature.verify_signature(secret, body, environ.get(_META_SIGNATURE)):
@@ -70,13 +84,8 @@ def _meta(svc: Services, body: bytes, environ: dict[str, Any]) -> str | None:
 
 def _helpdesk(svc: Services, phone_number_id: str, body: bytes, environ: dict[str, Any]) -> str | None:
     secret = svc.channels.webhook_secret(phone_number_id, cached=True)
-    if secret is None or helpdesk_signature.verify_signature(
-        secret,
-        body,
-        signature=environ.get(_HELPDESK_SIGNATURE),
-        timestamp=environ.get(_HELPDESK_TIMESTAMP),
-        now=svc.wall_clock.now(),
-        max_age_seconds=svc.settings.helpdesk_webhook_max_age_seconds,
+    if secret is None or helpdesk_refusal(
+        svc, secret, body, environ.get(_HELPDESK_SIGNATURE), environ.get(_HELPDESK_TIMESTAMP)
     ):
         return None
     payload = jsonfast.read_plain(body)
