@@ -14,6 +14,7 @@ import atexit
 import logging
 import os
 import threading
+from collections import deque
 from collections.abc import Callable
 
 from redis.client import Pipeline
@@ -35,7 +36,7 @@ class DeferredWrites:
         self._increments: dict[tuple[str, str], int] = {}
         self._expiries: dict[str, int] = {}
         self._fields: dict[tuple[str, str], str] = {}
-        self._pushes: dict[str, tuple[list[str], int]] = {}
+        self._pushes: dict[str, deque[str]] = {}  # only a list's newest `length` items: the rest would be trimmed
         self._flusher_pid: int | None = None
         self._stop = threading.Event()
 
@@ -54,9 +55,12 @@ class DeferredWrites:
         self.ensure_flusher()
 
     def lpush_capped(self, key: str, value: str, length: int) -> None:
-        """LPUSH onto a list kept to its newest `length` items: one LPUSH and one LTRIM per flush."""
+        """LPUSH onto a list kept to its newest `length` items: one LPUSH and one LTRIM per flush. No more than
+        `length` wait here either, however long a flush is delayed."""
         with self._lock:
-            pushed = self._pushes.setdefault(key, ([], length))[0]
+            pushed = self._pushes.get(key)
+            if pushed is None:
+                pushed = self._pushes[key] = deque(maxlen=length)
             pushed.append(value)
         self.ensure_flusher()
 
@@ -107,9 +111,9 @@ class DeferredWrites:
                 pipe.expire(key, ttl)
             for (key, field), value in fields.items():
                 pipe.hset(key, field, value)
-            for key, (values, length) in pushes.items():
+            for key, values in pushes.items():
                 pipe.lpush(key, *values)
-                pipe.ltrim(key, 0, length - 1)
+                pipe.ltrim(key, 0, (values.maxlen or len(values)) - 1)
             for drain in self._drains:
                 drain(pipe)
             if len(pipe):

@@ -46,3 +46,13 @@ def test_redis_down_loses_only_the_buffered_second_and_never_raises() -> None:
     deferred.hincrby("h", "in")
     deferred.flush()  # logged, not raised
     deferred.close()
+
+
+def test_a_capped_list_holds_no_more_than_its_length_while_it_waits(store: redis.Redis) -> None:
+    deferred = DeferredWrites(store, every=3600)
+    for n in range(10_000):
+        deferred.lpush_capped("recent", f"item {n}", 200)
+    assert len(deferred._pushes["recent"]) == 200  # a delayed flush does not let the buffer grow
+    deferred.flush()
+    assert store.llen("recent") == 200 and store.lindex("recent", 0) == "item 9999"
+    deferred.close()
