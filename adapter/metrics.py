@@ -58,10 +58,6 @@ class Metrics:
             self._observations[(name, label_string(labels))].append(seconds)
         self.deferred.ensure_flusher()
 
-    def flush(self) -> None:
-        """Write what was buffered (with the rest of this process's deferred writes), in one round trip."""
-        self.deferred.flush()
-
     def _drain(self, pipe: Pipeline) -> None:
         with self._lock:
             counts, self._counts = self._counts, defaultdict(int)
