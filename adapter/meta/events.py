@@ -128,12 +128,10 @@ class InboundMessage:
     def from_item(
         cls, item: dict[str, Any], *, phone_number_id: str, display_phone_number: str, contacts: list[dict[str, Any]]
     ) -> InboundMessage:
-        data = schemas.plain_inbound_message(item)
-        if data is None:
-            try:
-                data = schemas.INBOUND_MESSAGE.load(item)
-            except ValidationError as exc:
-                raise PermanentJobError(f"malformed message item: {exc.messages}") from exc
+        try:
+            data = schemas.INBOUND_MESSAGE.load(item)
+        except ValidationError as exc:
+            raise PermanentJobError(f"malformed message item: {exc.messages}") from exc
         sender_wa_id = item.get("from")
         sender_user_id = item.get("from_user_id")
         profile = _matching_contact(contacts, sender_wa_id, sender_user_id)
