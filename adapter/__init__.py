@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     if settings is None:
         settings = load_settings(os.environ)
         configure_logging(settings.log_level, settings.log_format)
-    app = web.WebApp(__name__)
+    app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     services = build_services(settings, store=store, clock=clock)
     refuse_plaintext_secrets(services)

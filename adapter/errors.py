@@ -1,6 +1,6 @@
 """The error tree: every error the adapter raises, declared once.
 
-Request errors carry their HTTP status (mapped to JSON in web/errors.py); external API
+Request errors carry their HTTP status and answer body (`error_body`); external API
 errors carry whether a retry can succeed (read by the queue in one place).
 """
 
@@ -53,6 +53,11 @@ class Conflict(RequestError):
     code = "conflict"
 
 
+class PayloadTooLarge(RequestError):
+    http_status = 413
+    code = "request_entity_too_large"
+
+
 class TooManyRequests(RequestError):
     http_status = 429
     code = "too_many_requests"
@@ -63,6 +68,14 @@ class StoreUnavailable(RequestError):
 
     http_status = 503
     code = "store_unavailable"
+
+
+def error_body(exc: RequestError) -> dict[str, object]:
+    """The JSON body every refusal is answered with."""
+    body: dict[str, object] = {"error": exc.code, "message": exc.message}
+    if exc.details is not None:
+        body["details"] = exc.details
+    return body
 
 
 # --- errors from the APIs we call --------------------------------------------------------

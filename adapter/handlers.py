@@ -12,11 +12,11 @@ from adapter.bridge.meta_events import TEMPLATE_FIELDS, apply_template_event, ap
 from adapter.bridge.outbound import fail_message, post_private_note, send_agent_reply
 from adapter.bridge.statuses import apply_status
 from adapter.bridge.window_policy import utc
-from adapter.console.health import apply_account_event
 from adapter.helpdesk.events import AgentReply
 from adapter.helpdesk.ingest import CONVERSATION_JOB, REPLY_JOB, RETRY_JOB
 from adapter.meta import ingest
 from adapter.meta.events import InboundMessage, MessageStatus
+from adapter.monitoring.number_health import apply_account_event
 from adapter.queue.consumer import GiveUpHook, Handler
 from adapter.queue.jobs import Job
 from adapter.services import Services
@@ -73,7 +73,7 @@ def build_handlers(services: Services) -> Mapping[str, Handler]:
         elif field == "user_preferences":
             apply_user_preferences(services.optouts, services.channels, waba_id, value or {})
         elif field in ACCOUNT_FIELDS:
-            apply_account_event(services, waba_id, field, value or {})
+            apply_account_event(services.store, services.channels, services.clock.now(), waba_id, field, value or {})
         else:
             logger.info("Meta %s event for WABA %s recorded", field, waba_id)
 

@@ -16,6 +16,7 @@ from adapter.errors import ConfigurationError
 from adapter.helpdesk.client import HelpdeskClient
 from adapter.meta.client import GraphClient
 from adapter.metrics import Metrics
+from adapter.monitoring.number_health import name_gate_reason
 from adapter.queue.queue import JobQueue
 from adapter.settings import Settings
 from adapter.store.channels import ChannelRepository
@@ -57,8 +58,6 @@ class Services:
         return self._bridge
 
     def _build_bridge(self) -> BridgeContext:
-        from adapter.console.health import name_gate_reason  # the console reads the number's health
-
         return BridgeContext(
             graph=self.graph,
             helpdesk=self.helpdesk,
@@ -80,7 +79,7 @@ class Services:
             events=self.events,
             deferred=self.deferred,
             unknown_outcome_wait_seconds=self.settings.unknown_outcome_wait_seconds,
-            name_gate=lambda phone_number_id: name_gate_reason(self, phone_number_id),
+            name_gate=lambda phone_number_id: name_gate_reason(self.store, phone_number_id),
         )
 
 

@@ -11,10 +11,10 @@ from adapter.bridge.context import BridgeContext
 from adapter.bridge.conversations import find_or_create_conversation
 from adapter.bridge.rendering import render
 from adapter.bridge.window_attributes import publish_window, stage_claim
-from adapter.console import stats
 from adapter.errors import HelpdeskApiError, OutcomeUnknown
 from adapter.helpdesk.client import Upload
 from adapter.meta.events import InboundMessage, MessageType
+from adapter.monitoring import traffic
 from adapter.store.channels import Channel
 from adapter.store.mappings import ConversationRef, InboundStart
 from adapter.store.scripts import run_transaction
@@ -57,7 +57,7 @@ def deliver_inbound_message(ctx: BridgeContext, channel: Channel, message: Inbou
     if opened:
         stage_claim(ctx, pipe, pnid, customer, message.timestamp)
     written = run_transaction(ctx.mappings.store, pipe)
-    stats.count_inbound_later(ctx.deferred, pnid, float(message.timestamp))
+    traffic.count_inbound_later(ctx.deferred, pnid, float(message.timestamp))
     ctx.events.record_later("meta", {**event, "helpdesk_message_id": posted.message_id})
     if message.type is MessageType.TEXT:
         ctx.optouts.apply_keyword(pnid, customer, str(message.content.get("body") or ""))

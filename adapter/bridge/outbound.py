@@ -15,9 +15,9 @@ from typing import Any
 from adapter.bridge.context import BridgeContext
 from adapter.bridge.markdown import to_whatsapp
 from adapter.bridge.window import GateDecision
-from adapter.console import stats
 from adapter.errors import ExternalApiError, GraphApiError, OutcomeUnknown, Throttled
 from adapter.helpdesk.events import AgentReply, Attachment
+from adapter.monitoring import traffic
 from adapter.store.channels import Channel
 
 logger = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ def send_part(
     ctx.mappings.remember_sent_part(
         channel.phone_number_id, reply.conversation_id, reply.message_id, index, parts, wamid, reply.to_dict()
     )
-    stats.record_outbound(ctx.mappings.store, channel.phone_number_id, ctx.clock.now())
+    traffic.record_outbound(ctx.mappings.store, channel.phone_number_id, ctx.clock.now())
     logger.info("helpdesk message %s part %d sent as %s", reply.message_id, index, wamid)
     return True
 
@@ -184,7 +184,7 @@ def fail_message(ctx: BridgeContext, channel: Channel, reply: AgentReply, reason
     """Mark the helpdesk message failed, with the reason agents see in its tooltip."""
     logger.warning("helpdesk message %s failed: %s", reply.message_id, reason)
     ctx.mappings.mark_failed_by_us(channel.phone_number_id, reply.message_id)
-    stats.record_failure(ctx.mappings.store, channel.phone_number_id, reason, ctx.clock.now())
+    traffic.record_failure(ctx.mappings.store, channel.phone_number_id, reason, ctx.clock.now())
     ctx.helpdesk.update_message_status(
         channel.helpdesk_account_id, channel.helpdesk_api_token, reply.conversation_id, reply.message_id,
         "failed", reason,

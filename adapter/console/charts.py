@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html import escape
 
-from adapter.console.stats import HourStats
+from adapter.monitoring.traffic import HourStats
 
 WIDTH, TOP, BAND, FAIL_BAND, BOTTOM, LEFT = 720, 12, 120, 40, 22, 34
 FAILURE_COLOURS = ("#c0392b", "#e67e22", "#8e44ad", "#b7950b", "#6d4c41")

@@ -12,10 +12,11 @@ import re
 from typing import Any
 
 from adapter import admin_actions
-from adapter.console.health import fields_to_health, read_number, save_health
+from adapter.console.health import fields_to_health, read_number
 from adapter.console.installation import Installation, admin_client
 from adapter.console.onboarding_errors import OnboardingFailed, OnboardingProblem, failed
 from adapter.errors import BadRequest, Conflict, ExternalApiError
+from adapter.monitoring.number_health import save_health
 from adapter.services import Services
 from adapter.store.channels import Channel
 
@@ -143,7 +144,7 @@ def connect_number(
     health.update(subscribed="yes", token_valid="yes", refreshed_at=services.clock.now())
     if health.get("name_status"):
         health["name_updated_at"] = services.clock.now()
-    save_health(services, phone_number_id, health)
+    save_health(services.store, phone_number_id, health)
     logger.info("connected %s (WABA %s) to helpdesk inbox %s", phone_number_id, waba_id, inbox_id)
     return channel
 

@@ -10,9 +10,9 @@ import logging
 from dataclasses import dataclass
 
 from adapter import admin_actions
-from adapter.console.health import forget_health
 from adapter.console.onboarding_errors import explain
 from adapter.errors import ExternalApiError
+from adapter.monitoring.number_health import forget_health
 from adapter.services import Services
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def disconnect(services: Services, phone_number_id: str) -> Disconnected:
             note = ("Meta did not confirm that our app left the WhatsApp Business Account: "
                     f"{explain(exc).text} Remove it in Business settings → Apps if needed.")  # fmt: skip
     admin_actions.remove_channel(services, phone_number_id)
-    forget_health(services, phone_number_id)
+    forget_health(services.store, phone_number_id)
     logger.info("disconnected %s (WABA %s, unsubscribed=%s)", phone_number_id, channel.waba_id, unsubscribed)
     return Disconnected(
         phone_number_id, channel.display_phone_number, channel.waba_id, channel.helpdesk_inbox_id, unsubscribed, note

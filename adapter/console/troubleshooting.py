@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from adapter.console import payload_log
+from adapter.monitoring import payload_log
 from adapter.services import Services
 from adapter.store import keys
 

@@ -10,9 +10,10 @@ from typing import Any
 import phonenumbers
 
 from adapter.console.connect import waba_numbers
-from adapter.console.health import digits, fields_to_health, read_number, save_health
+from adapter.console.health import fields_to_health, read_number
 from adapter.console.onboarding_errors import SMS_NOT_ARRIVING, failed
 from adapter.errors import BadRequest, ExternalApiError
+from adapter.monitoring.number_health import digits, save_health
 from adapter.services import Services
 from adapter.store.channels import Channel
 
@@ -78,7 +79,7 @@ def verify_code(services: Services, channel: Channel, code: str) -> str:
         services.graph.post(f"/{channel.phone_number_id}/verify_code", channel.graph_access_token, {"code": code})
     except ExternalApiError as exc:
         raise failed(exc, "verify_code") from None
-    save_health(services, channel.phone_number_id, {"code_verification_status": "VERIFIED"})
+    save_health(services.store, channel.phone_number_id, {"code_verification_status": "VERIFIED"})
     return "The number is verified. Now register it with a 6-digit PIN."
 
 
@@ -97,7 +98,7 @@ def register(services: Services, channel: Channel, pin: str) -> str:
         data: dict[str, Any] = read_number(services.graph, channel.phone_number_id, channel.graph_access_token)
         changes = fields_to_health(data)
         changes.update(refreshed_at=services.clock.now(), name_updated_at=services.clock.now())
-        save_health(services, channel.phone_number_id, changes)
+        save_health(services.store, channel.phone_number_id, changes)
     except ExternalApiError:
-        save_health(services, channel.phone_number_id, {"status": "CONNECTED"})
+        save_health(services.store, channel.phone_number_id, {"status": "CONNECTED"})
     return "The number is registered: it can send and receive WhatsApp messages once its display name is approved."

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Any
 
 from flask import current_app, request
 
-from adapter import jsonfast
-from adapter.errors import BadRequest
+from adapter.json_body import parse_json_body
 from adapter.services import Services
 
 
@@ -17,51 +14,13 @@ def services() -> Services:
     return current_app.extensions["adapter"]  # type: ignore[no-any-return]
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
+def json_body() -> Any:
+    """The request's body as strict JSON, or a precise 400."""
+    return parse_json_body(request.get_data())
 
 
-def _finite(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):
-        raise ValueError(f"{text} is too large for a number")
-    return value
-
-
-# One decoder for every body: json.loads with options would build a new one (and its scanner) per call.
-_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite)
-
-
-def json_body(raw: bytes | None = None, *, lone_surrogates: bool = False) -> Any:
-    """Parse the request body as strict JSON (UTF-8, no NaN or Infinity), or raise a precise 400.
-
-    Webhooks keep an escaped lone surrogate (half an emoji): the payload is still stored and delivered
-    (jobs are written ASCII-escaped). Admin bodies end up in Redis strings, so there it is refused.
-    """
-    data = request.get_data() if raw is None else raw
-    # orjson reads valid, finite UTF-8 JSON without lone surrogates; the rest takes the strict path to its 400.
-    value = jsonfast.read_plain(data)
-    if value is not jsonfast.UNREAD:
-        return value
-    try:
-        text = data.decode("utf-8-sig")  # strict: json.loads alone would let encoded surrogates through
-        value = _DECODER.decode(text)
-    except UnicodeDecodeError:
-        raise BadRequest("the body is not UTF-8 text") from None
-    except RecursionError:
-        raise BadRequest("the body is nested too deeply") from None
-    except ValueError as exc:
-        raise BadRequest(f"the body is not valid JSON: {exc}") from None
-    if not lone_surrogates and _has_lone_surrogate(value):
-        raise BadRequest("the body contains a lone surrogate (half of an emoji), which is not valid Unicode text")
-    return value
-
-
-def _has_lone_surrogate(value: Any) -> bool:
-    if isinstance(value, str):
-        return any("\ud800" <= ch <= "\udfff" for ch in value)
-    if isinstance(value, dict):
-        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_lone_surrogate(item) for item in value)
-    return False
+def webhook_body(limit: int) -> bytes:
+    """At most `limit` + 1 bytes of the body: the webhook's handler refuses a longer one with 413 itself, so
+    the refusal is kept for troubleshooting like any other."""
+    request.max_content_length = None
+    return request.stream.read(limit + 1)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, current_app, jsonify, request
-from redis import RedisError
+from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from adapter.errors import ExternalApiError, RequestError
+from adapter.errors import ExternalApiError, RequestError, error_body
 from adapter.ids import new_id
-from adapter.store import keys
 
 logger = logging.getLogger(__name__)
 
@@ -22,23 +20,10 @@ def error_response(status: int, code: str, message: str, details: object | None 
     return jsonify(body), status
 
 
-def _count_refused_webhook(status: int) -> None:
-    """Refused webhooks are rare: counted with their own write (accepted ones are counted while enqueued)."""
-    if not request.path.startswith("/webhooks/"):
-        return
-    source = "meta" if request.path.startswith("/webhooks/meta") else "helpdesk"
-    try:
-        services = current_app.extensions["adapter"]
-        services.store.hincrby(keys.metric("webhooks_received"), f"result={status},source={source}", 1)
-    except RedisError:
-        pass  # the answer matters more than the count
-
-
 def register(app: Flask) -> None:
     @app.errorhandler(RequestError)
     def _request_error(exc: RequestError) -> tuple[Response, int]:
-        _count_refused_webhook(exc.http_status)
-        return error_response(exc.http_status, exc.code, exc.message, exc.details)
+        return jsonify(error_body(exc)), exc.http_status
 
     @app.errorhandler(ExternalApiError)
     def _upstream_error(exc: ExternalApiError) -> tuple[Response, int]:
@@ -48,7 +33,6 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> tuple[Response, int]:
         status = exc.code or 500
-        _count_refused_webhook(status)
         code = (exc.name or "error").lower().replace(" ", "_")
         return error_response(status, code, exc.description or exc.name or "error")
 

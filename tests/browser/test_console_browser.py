@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from adapter.console import health, stats
+from adapter.monitoring import number_health, traffic
 from tests.browser import world as w
 from tests.browser.conftest import Shots
 from tests.conftest import wait_for
@@ -46,7 +46,10 @@ def name_update(graph: GraphSimulator, live: w.LiveAdapter, decision: str) -> No
     assert graph.post_webhook(payload).status_code == 200
     wait_for(lambda: any(e.get("value", {}).get("decision") == decision
                          for e in live.services.events.recent("meta_events")), message="the name webhook")  # fmt: skip
-    assert health.apply_account_event(live.services, w.SIGNUP_WABA, "phone_number_name_update", value)
+    svc = live.services
+    assert number_health.apply_account_event(
+        svc.store, svc.channels, svc.clock.now(), w.SIGNUP_WABA, "phone_number_name_update", value
+    )
 
 
 def test_embedded_signup_then_verify_by_voice_and_the_display_name_review(
@@ -123,11 +126,11 @@ def test_manual_connect_template_dashboard_app_troubleshooting_and_disconnect(
     now = live.services.clock.now()
     for hours_ago, inbound, outbound in ((20, 4, 3), (9, 7, 5), (3, 2, 6), (0, 1, 1)):
         for _ in range(inbound):
-            stats.record_inbound(live.services.store, w.PNID, now - hours_ago * 3600)
+            traffic.record_inbound(live.services.store, w.PNID, now - hours_ago * 3600)
         for _ in range(outbound):
-            stats.record_outbound(live.services.store, w.PNID, now - hours_ago * 3600)
-    stats.record_failure(live.services.store, w.PNID, "131047 window closed", now - 9 * 3600)
-    stats.record_failure(live.services.store, w.PNID, "131026 undeliverable", now - 3 * 3600)
+            traffic.record_outbound(live.services.store, w.PNID, now - hours_ago * 3600)
+    traffic.record_failure(live.services.store, w.PNID, "131047 window closed", now - 9 * 3600)
+    traffic.record_failure(live.services.store, w.PNID, "131026 undeliverable", now - 3 * 3600)
     page.get_by_role("navigation").get_by_role("link", name="Integrations → WhatsApp").click()
     page.get_by_role("heading", name="WhatsApp numbers").wait_for()
     shot("numbers")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapter.console import stats
+from adapter.monitoring import traffic
 from tests.conftest import PNID, WABA, wait_for
 from tests.e2e.conftest import ACCOUNT, World
 from tests.simulators import meta_payloads as mp
@@ -38,7 +38,7 @@ def test_replies_wait_for_the_display_name_and_go_once_it_is_approved(world: Wor
     world.helpdesk.agent_reply(ACCOUNT, conversation, "now it works")
     wait_for(lambda: world.graph.sent_messages, message="the reply sent")
     def counted() -> tuple[int, int]:  # the inbound count is written behind, within a second
-        day = stats.last_day(services.store, PNID, services.clock.now())
+        day = traffic.last_day(services.store, PNID, services.clock.now())
         return sum(h.inbound for h in day), sum(h.outbound for h in day)
 
     assert wait_for(lambda: counted() if counted() == (1, 1) else None, timeout=3, message="the counts") == (1, 1)

@@ -115,7 +115,7 @@ def test_failures_are_html_pages_with_no_stack_trace(client: Any, method: str, p
 
 
 def test_an_unexpected_error_is_a_500_page_that_hides_the_details(client: Any, monkeypatch: Any) -> None:
-    from adapter.web import console_numbers
+    from adapter.web.console import numbers as console_numbers
 
     def explode(*_: Any) -> Any:
         raise RuntimeError("token=very-secret-internals")

@@ -13,8 +13,10 @@ import redis
 
 from adapter import create_app
 from adapter.clock import ManualClock
-from adapter.console import charts, health, stats
+from adapter.console import charts
 from adapter.helpdesk.client import HelpdeskClient
+from adapter.monitoring import number_health, traffic
+from adapter.services import Services
 from tests.browser import world as w
 from tests.conftest import sign_meta
 from tests.simulators import meta_payloads as mp
@@ -50,6 +52,12 @@ def csrf(client: Any, helpdesk: HelpdeskSimulator) -> str:
     return token
 
 
+def account_event(services: Services, field: str, value: dict[str, Any]) -> bool:
+    return number_health.apply_account_event(
+        services.store, services.channels, services.clock.now(), w.WABA, field, value
+    )
+
+
 def text(response: Any) -> str:
     return str(response.get_data(as_text=True))
 
@@ -60,49 +68,51 @@ def name_update(decision: str, **extra: Any) -> dict[str, Any]:
 
 
 def test_the_display_name_gates_outbound_until_meta_approves_it(client: Any, csrf: str, services: Any) -> None:
-    assert health.name_approved(services, w.PNID) is True  # Graph said APPROVED when it was connected
-    assert health.apply_account_event(services, w.WABA, "phone_number_name_update", name_update("PENDING"))
-    assert health.name_approved(services, w.PNID) is False
-    reason = health.name_gate_reason(services, w.PNID)
+    assert number_health.name_approved(services.store, w.PNID) is True  # Graph said APPROVED when it was connected
+    assert account_event(services, "phone_number_name_update", name_update("PENDING"))
+    assert number_health.name_approved(services.store, w.PNID) is False
+    reason = number_health.name_gate_reason(services.store, w.PNID)
     assert reason is not None and reason.startswith("Messages sent but not received") and "PENDING_REVIEW" in reason
     page = text(client.get(f"/admin/numbers/{w.PNID}"))
     assert "Messages sent but not received:" in page and "outbound messages from the business are gated" in page
-    health.apply_account_event(services, w.WABA, "phone_number_name_update", name_update("APPROVED"))
-    assert health.name_approved(services, w.PNID) is True and health.name_gate_reason(services, w.PNID) is None
-    assert not health.apply_account_event(services, w.WABA, "phone_number_name_update",
+    account_event(services, "phone_number_name_update", name_update("APPROVED"))
+    assert number_health.name_approved(services.store, w.PNID) is True
+    assert number_health.name_gate_reason(services.store, w.PNID) is None
+    assert not account_event(services, "phone_number_name_update",
                                           {**name_update("APPROVED"), "display_phone_number": "999"})  # fmt: skip
-    assert health.name_approved(services, "unknown-number") is None
+    assert number_health.name_approved(services.store, "unknown-number") is None
 
 
 def test_quality_and_account_webhooks_and_the_refresh_button(
     client: Any, csrf: str, services: Any, graph: GraphSimulator
 ) -> None:
-    health.apply_account_event(services, w.WABA, "phone_number_quality_update",
+    account_event(services, "phone_number_quality_update",
                                {"display_phone_number": w.DISPLAY, "event": "THROUGHPUT_UPGRADE",
                                 "max_daily_conversations_per_business": "TIER_UNLIMITED"})  # fmt: skip
-    health.apply_account_event(services, w.WABA, "account_update", {"event": "PARTNER_APP_UNINSTALLED"})
+    account_event(services, "account_update", {"event": "PARTNER_APP_UNINSTALLED"})
     page = text(client.get(f"/admin/numbers/{w.PNID}"))
     assert "TIER_UNLIMITED" in page and "THROUGHPUT_UPGRADE" in page and "PARTNER_APP_UNINSTALLED" in page
     assert "not subscribed" in page
     graph.phone_numbers[w.PNID]["quality_rating"] = "YELLOW"
     refreshed = client.post(f"/admin/numbers/{w.PNID}/refresh", data={"csrf_token": csrf}, follow_redirects=True)
     assert "Refreshed from Meta." in text(refreshed) and "YELLOW" in text(refreshed)
-    assert health.read_health(services, w.PNID).subscribed == "yes"
+    assert number_health.read_health(services.store, w.PNID).subscribed == "yes"
     channel = services.channels.get(w.PNID)
     services.channels.save(type(channel)(**{**channel.__dict__, "graph_access_token": "revoked"}))
     broken = client.post(f"/admin/numbers/{w.PNID}/refresh", data={"csrf_token": csrf}, follow_redirects=True)
-    assert "The access token is not valid" in text(broken) and health.read_health(services, w.PNID).token_valid == "no"
+    assert "The access token is not valid" in text(broken)
+    assert number_health.read_health(services.store, w.PNID).token_valid == "no"
 
 
 def test_hourly_counters_feed_the_24_hour_chart(client: Any, csrf: str, store: redis.Redis, clock: ManualClock) -> None:
     now = clock.now()
     for _ in range(3):
-        stats.record_inbound(store, w.PNID, now - 3600)
-    stats.record_outbound(store, w.PNID, now)
-    stats.record_failure(store, w.PNID, "131047 window closed", now)
-    stats.record_failure(store, w.PNID, "131026", now - 7200)
-    stats.record_inbound(store, w.PNID, now - 30 * 3600)  # older than a day: not drawn
-    hours = stats.last_day(store, w.PNID, now)
+        traffic.record_inbound(store, w.PNID, now - 3600)
+    traffic.record_outbound(store, w.PNID, now)
+    traffic.record_failure(store, w.PNID, "131047 window closed", now)
+    traffic.record_failure(store, w.PNID, "131026", now - 7200)
+    traffic.record_inbound(store, w.PNID, now - 30 * 3600)  # older than a day: not drawn
+    hours = traffic.last_day(store, w.PNID, now)
     assert len(hours) == 24 and sum(h.inbound for h in hours) == 3 and hours[-1].outbound == 1
     assert hours[-1].failures == {"131047 window closed": 1}
     assert store.ttl(f"wa:console:stats:{w.PNID}:{int(now) // 3600}") > 0
@@ -110,7 +120,7 @@ def test_hourly_counters_feed_the_24_hour_chart(client: Any, csrf: str, store: r
     assert svg.startswith("<svg") and "t &lt;x&gt;" in svg and svg.count('class="in"') == 24
     page = text(client.get(f"/admin/numbers/{w.PNID}"))
     assert "in 3" in page and "out 1" in page and "failed: 131047 window closed" in page
-    assert stats.last_traffic(store, w.PNID)["out"] == pytest.approx(now)
+    assert traffic.last_traffic(store, w.PNID)["out"] == pytest.approx(now)
 
 
 def _conversation(helpdesk: HelpdeskSimulator, services: Any) -> int:

@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 import redis
-from flask import request
 
-from adapter.console import payload_log
 from adapter.helpdesk.ingest import REPLY_JOB
+from adapter.monitoring import payload_log
 from adapter.queue.jobs import Job
 from adapter.store import keys
+from adapter.webhooks.answer import Answer
+from adapter.webhooks.helpdesk import handle_helpdesk_webhook
 from tests import contracts
 from tests.conftest import PNID, RoundTrips, make_channel, sign_helpdesk, wait_for
 
@@ -134,25 +135,21 @@ def test_a_secret_rotated_through_another_process_verifies_at_once_and_the_old_o
     assert channel_app.post(url, data=body, headers=sign_helpdesk(body, "rotated")).status_code == 404
 
 
-def test_events_that_need_nothing_are_answered_before_flask_and_the_rest_reach_it_with_their_body(
+def test_the_handler_answers_without_flask_and_keeps_each_refusal_for_troubleshooting(
     app: Any, channel_app: Any, store: redis.Redis
 ) -> None:
-    reached: list[str] = []
-    app.before_request(lambda: reached.append(request.path))
-    url = f"/webhooks/helpdesk/{PNID}"
+    services = app.extensions["adapter"]
 
-    def send(payload: Any, **kw: Any) -> Any:
-        body = kw.pop("body", None) or json.dumps(payload).encode()
-        return channel_app.post(kw.pop("url", url), data=body, headers=kw.pop("headers", None) or sign_helpdesk(body))
+    def handle(payload: Any, pnid: str = PNID, secret: str | None = None) -> Answer:
+        body = json.dumps(payload).encode()
+        headers = sign_helpdesk(body, secret) if secret else sign_helpdesk(body)
+        return handle_helpdesk_webhook(services, pnid, body, headers)
 
-    echo = send(WEBHOOKS["incoming_echo"])
-    assert echo.status_code == 200 and echo.json == {"ignored": "not a new outgoing public message"}
-    assert send(WEBHOOKS["conversation_typing_on"]).status_code == 200
-    assert reached == []  # neither reached Flask
-    body = json.dumps(WEBHOOKS["incoming_echo"]).encode()
-    assert send(None, body=body, headers=sign_helpdesk(body, "wrong")).status_code == 401
-    assert send(WEBHOOKS["incoming_echo"], url="/webhooks/helpdesk/999").status_code == 404
-    assert send(None, body=b'{"event": "message_created", ').status_code == 400
-    agent = send(WEBHOOKS["agent_text"])
-    assert agent.status_code == 200 and agent.json == {"enqueued": 1}  # Flask read the body the shortcut had read
-    assert len(reached) == 4 and len(queued_jobs(store)) == 1
+    assert handle(WEBHOOKS["incoming_echo"]) == Answer(200, {"ignored": "not a new outgoing public message"})
+    assert handle(WEBHOOKS["agent_text"]) == Answer(200, {"enqueued": 1})
+    assert handle(WEBHOOKS["agent_text"], secret="wrong").status == 401
+    assert handle(WEBHOOKS["agent_text"], pnid="999").status == 404
+    assert len(queued_jobs(store)) == 1
+    refused = [record for record in payload_log.recent(store, "helpdesk") if record.status >= 400]
+    assert [record.status for record in refused] == [404, 401]
+    assert refused[0].verification == "refused: no channel for this number"

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 import redis
-from flask import request
 
+from adapter.monitoring import payload_log
 from adapter.store import keys
+from adapter.webhooks.answer import Answer
+from adapter.webhooks.meta import handle_meta_webhook
 from tests import contracts
 from tests.conftest import APP_SECRET, VERIFY_TOKEN, make_settings, sign_meta
 
@@ -93,17 +95,18 @@ def test_redis_down_answers_503_so_meta_retries(store: redis.Redis) -> None:
     assert response.status_code == 503 and response.json["error"] == "store_unavailable"
 
 
-def test_a_verified_webhook_is_enqueued_before_flask_and_every_refusal_comes_from_flask(
-    app: Any, client: Any, store: redis.Redis
+def test_the_handler_answers_without_flask_and_keeps_each_refusal_for_troubleshooting(
+    app: Any, store: redis.Redis
 ) -> None:
-    reached: list[str] = []
-    app.before_request(lambda: reached.append(request.path))
-    accepted = post(client, MESSAGES["text"])
-    assert accepted.status_code == 200 and accepted.json == {"received": 1, "enqueued": 1}
-    assert reached == [] and waiting(store) == 1  # answered and enqueued without Flask
+    services = app.extensions["adapter"]
     body = json.dumps(MESSAGES["text"]).encode()
-    assert post(client, body, headers={"X-Hub-Signature-256": "sha256=" + "0" * 64}).status_code == 401
-    assert post(client, b'{"object": "whatsapp_business_account"').status_code == 400
-    refused = post(client, NOT_WEBHOOKS[sorted(NOT_WEBHOOKS)[0]])
-    assert refused.status_code == 400 and refused.json["error"] == "bad_request"
-    assert len(reached) == 3 and waiting(store) == 1
+    accepted = handle_meta_webhook(services, body, sign_meta(body, APP_SECRET))
+    assert accepted == Answer(200, {"received": 1, "enqueued": 1}) and waiting(store) == 1
+    wrong = handle_meta_webhook(services, body, {"X-Hub-Signature-256": "sha256=" + "0" * 64})
+    assert wrong.status == 401 and wrong.body["error"] == "unauthorized"
+    bad = b'{"object": "whatsapp_business_account"'
+    assert handle_meta_webhook(services, bad, sign_meta(bad, APP_SECRET)).status == 400
+    kept = payload_log.recent(store, "meta")
+    assert [record.status for record in kept] == [400, 401, 200]
+    assert kept[1].verification == "refused: missing or wrong X-Hub-Signature-256"
+    assert waiting(store) == 1

@@ -12,7 +12,7 @@ from adapter.console import connect, signup, verification
 from adapter.console.installation import Installation
 from adapter.errors import BadRequest, ExternalApiError, RequestError
 from adapter.web.common import json_body
-from adapter.web.console_support import blueprint, done, form_int, installation_or_none, page, session_owner, svc
+from adapter.web.console.support import blueprint, done, form_int, installation_or_none, page, session_owner, svc
 
 logger = logging.getLogger(__name__)
 

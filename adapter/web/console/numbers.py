@@ -10,31 +10,32 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from adapter import admin_actions
-from adapter.console import charts, connect, disconnect, health, stats, troubleshooting, verification
+from adapter.console import charts, connect, disconnect, health, troubleshooting, verification
 from adapter.console.onboarding_errors import OnboardingFailed
 from adapter.errors import ExternalApiError, RequestError
+from adapter.monitoring import number_health, traffic
 from adapter.services import Services
 from adapter.store.channels import Channel
-from adapter.web.console_support import blueprint, done, form_int, installation_or_none, page, svc
+from adapter.web.console.support import blueprint, done, form_int, installation_or_none, page, svc
 
 
 def _summary(services: Services, channel: Channel, backlog: dict[str, dict[str, int]]) -> dict[str, Any]:
     pnid = channel.phone_number_id
-    hours = stats.last_day(services.store, pnid, services.clock.now())
+    hours = traffic.last_day(services.store, pnid, services.clock.now())
     label = channel.display_phone_number or pnid
     return {
         "channel": channel,
-        "health": health.read_health(services, pnid),
-        "waba_event": health.waba_event(services, channel.waba_id),
-        "last": stats.last_traffic(services.store, pnid),
+        "health": number_health.read_health(services.store, pnid),
+        "waba_event": number_health.waba_event(services.store, channel.waba_id),
+        "last": traffic.last_traffic(services.store, pnid),
         "backlog": backlog.get(pnid, {"waiting": 0, "retrying": 0}),
-        "failures": stats.recent_failures(services.store, pnid),
+        "failures": traffic.recent_failures(services.store, pnid),
         "dead": troubleshooting.dead_letters_of(services, pnid)[:10],
         "chart": Markup(charts.traffic_svg(hours, title=f"Messages of {label} in the last 24 hours")),
         "colours": charts.failure_colours(hours),
         "totals": {"in": sum(h.inbound for h in hours), "out": sum(h.outbound for h in hours),
                    "failed": sum(h.failed for h in hours)},  # fmt: skip
-        "gate": health.name_gate_reason(services, pnid),
+        "gate": number_health.name_gate_reason(services.store, pnid),
     }
 
 

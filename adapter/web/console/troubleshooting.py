@@ -7,7 +7,7 @@ from flask import request
 from werkzeug.wrappers import Response
 
 from adapter.console import troubleshooting
-from adapter.web.console_support import blueprint, done, page, svc
+from adapter.web.console.support import blueprint, done, page, svc
 
 
 @blueprint.get("/troubleshooting")

@@ -20,7 +20,7 @@ from adapter.templates.model import Template
 from adapter.templates.rejections import explain_rejection
 from adapter.templates.repository import TemplateRepository
 from adapter.templates.sync import sync_waba
-from adapter.web.console_support import blueprint, done, page, svc
+from adapter.web.console.support import blueprint, done, page, svc
 
 
 def _wabas(services: Services) -> dict[str, list[Channel]]:

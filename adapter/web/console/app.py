@@ -17,7 +17,7 @@ from adapter.console import auth, dashboard, links
 from adapter.console.installation import Installation, load_installation
 from adapter.errors import BadRequest, Forbidden, Unauthorized
 from adapter.web.common import json_body, services
-from adapter.web.console_support import CSRF_HEADER, csrf_token
+from adapter.web.console.support import CSRF_HEADER, csrf_token
 
 blueprint = Blueprint("dashboard_app", __name__, url_prefix="/app", template_folder="templates")
 

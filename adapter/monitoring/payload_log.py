@@ -140,10 +140,10 @@ def accepted_helpdesk_log(phone_number_id: str, payload: Any, body: bytes, at: f
     return accepted_log("helpdesk", [phone_number_id], helpdesk_items(phone_number_id, payload), body, at)
 
 
-def keep_later(deferred: DeferredWrites, log: RequestLog, answer: str) -> None:
+def keep_later(deferred: DeferredWrites, log: RequestLog, answer: dict[str, Any]) -> None:
     """Keep an accepted webhook with its answer within a second, with this process's other deferred writes:
     for those that needed no action, whose answer must not wait on Redis (see store/deferred.py)."""
-    deferred.lpush_capped(log.key, log.before + answer + log.after, log.length)
+    deferred.lpush_capped(log.key, log.before + jsonfast.dumps(answer) + log.after, log.length)
 
 
 def record(store: Store, record: WebhookRecord) -> None:
@@ -171,7 +171,7 @@ def parse_body(body: bytes) -> Any:
         return None
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply: kept as text only
         return None
 
 

@@ -1,29 +1,20 @@
-"""The admin console at /admin: sign-in, the home page, installing into the helpdesk; `register` wires it all.
-
-Pages live in console_*.py beside this module; the Dashboard App (/app) in console_app.py.
-"""
+"""The console's sign-in, its home page, and installing into the helpdesk."""
 
 from __future__ import annotations
 
 import logging
-import secrets
-from datetime import timedelta
 from urllib.parse import urlparse
 
-from flask import Flask, flash, redirect, request, session, url_for
+from flask import flash, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
 from adapter.console import auth, links
 from adapter.console.installation import install, load_installation
 from adapter.console.manifest import load_manifest
 from adapter.errors import BadRequest, RequestError
-from adapter.web import console_cli, console_errors, console_observe
-from adapter.web.console_support import blueprint, done, page, signed_in, start_session, svc
+from adapter.web.console.support import blueprint, done, page, signed_in, start_session, svc
 
 logger = logging.getLogger(__name__)
-
-SESSION_HOURS = 12
-
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this console: never an absolute URL (no open redirect)."""
@@ -109,24 +100,3 @@ def install_page() -> Response | tuple[str, int]:
         return done("Installed: the WhatsApp Dashboard App is in the helpdesk's conversation view.",
                     "console.install_page")  # fmt: skip
     return page("install.html", manifest=manifest, installation=installation, form=form)
-
-
-def register(app: Flask) -> None:
-    """Blueprints, the session cookie, HTML error pages for the console, and the webhook log."""
-    from adapter.web import console_app, console_connect, console_numbers, console_templates, console_troubleshooting
-
-    del console_connect, console_numbers, console_templates, console_troubleshooting  # their routes are on blueprint
-    settings = app.extensions["adapter"].settings
-    app.secret_key = auth.signing_secret(settings) or secrets.token_hex(32)
-    app.config.update(
-        SESSION_COOKIE_NAME="wa_console",
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
-    )
-    app.register_blueprint(blueprint)
-    app.register_blueprint(console_app.blueprint)
-    console_errors.install(app)
-    console_observe.install(app)
-    console_cli.register(app)
