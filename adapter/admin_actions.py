@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapter import jobs
 from adapter.channel_schema import channel_from_input
 from adapter.errors import BadRequest, Conflict, NotFound
 from adapter.queue.jobs import Job
 from adapter.services import Services
 from adapter.store.channels import Channel
 from adapter.templates import management
+from adapter.work import kinds
 
 
 def helpdesk_webhook_url(services: Services, phone_number_id: str) -> str:
@@ -32,7 +32,7 @@ def add_channel(services: Services, data: Any) -> Channel:
         raise Conflict(f"channel {channel.phone_number_id} exists; update it instead")
     services.channels.save(channel)
     # Fetch its templates and set the inbox's window and picker (HTTP calls: the worker makes them).
-    follow_ups = [jobs.templates_sync(channel.waba_id), jobs.inbox_settings(channel.phone_number_id)]
+    follow_ups = [kinds.templates_sync(channel.waba_id), kinds.inbox_settings(channel.phone_number_id)]
     services.queue.enqueue_once([(None, job) for job in follow_ups])
     return channel
 
@@ -59,7 +59,7 @@ def remove_channel(services: Services, phone_number_id: str) -> None:
 
 
 def sync_templates(services: Services, phone_number_id: str) -> None:
-    services.queue.enqueue(jobs.templates_sync(require_channel(services, phone_number_id).waba_id))
+    services.queue.enqueue(kinds.templates_sync(require_channel(services, phone_number_id).waba_id))
 
 
 def list_templates(services: Services, phone_number_id: str) -> list[dict[str, Any]]:
@@ -80,7 +80,7 @@ def create_template(services: Services, phone_number_id: str, definition: Any) -
     if not isinstance(definition, dict):
         raise BadRequest("the body must be a JSON object describing the template")
     answer = management.create_template(services.graph, channel.graph_access_token, channel.waba_id, definition)
-    services.queue.enqueue(jobs.templates_sync(channel.waba_id))
+    services.queue.enqueue(kinds.templates_sync(channel.waba_id))
     return answer
 
 
@@ -89,14 +89,14 @@ def edit_template(services: Services, phone_number_id: str, template_id: str, de
     if not isinstance(definition, dict):
         raise BadRequest("the body must be a JSON object with the template's new components or category")
     answer = management.edit_template(services.graph, channel.graph_access_token, template_id, definition)
-    services.queue.enqueue(jobs.templates_sync(channel.waba_id))
+    services.queue.enqueue(kinds.templates_sync(channel.waba_id))
     return answer
 
 
 def delete_template(services: Services, phone_number_id: str, name: str, template_id: str | None) -> dict[str, Any]:
     channel = require_channel(services, phone_number_id)
     answer = management.delete_template(services.graph, channel.graph_access_token, channel.waba_id, name, template_id)
-    services.queue.enqueue(jobs.templates_sync(channel.waba_id))
+    services.queue.enqueue(kinds.templates_sync(channel.waba_id))
     return answer
 
 

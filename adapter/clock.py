@@ -11,10 +11,17 @@ class Clock(Protocol):
         """Unix time in seconds."""
         ...
 
+    def sleep(self, seconds: float) -> None:
+        """Wait (a short throttle wait in a worker); a test clock just moves on."""
+        ...
+
 
 class SystemClock:
     def now(self) -> float:
         return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
 
 
 class OffsetClock:
@@ -25,6 +32,9 @@ class OffsetClock:
 
     def now(self) -> float:
         return time.time() + self.offset
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds
@@ -38,6 +48,9 @@ class ManualClock:
 
     def now(self) -> float:
         return self._now
+
+    def sleep(self, seconds: float) -> None:
+        self._now += seconds
 
     def advance(self, seconds: float) -> None:
         self._now += seconds

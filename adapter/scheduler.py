@@ -7,9 +7,9 @@ import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from adapter import jobs
 from adapter.services import Services
 from adapter.store import keys
+from adapter.work import kinds
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ def enqueue_window_warnings(services: Services) -> int:
         return 0
     due = services.window.due_warnings(lead)
     for phone_number_id, customer, closes_at in due:
-        services.queue.enqueue(jobs.window_warning(phone_number_id, customer, closes_at))
+        services.queue.enqueue(kinds.window_warning(phone_number_id, customer, closes_at))
     return len(due)
 
 
@@ -30,7 +30,7 @@ def enqueue_template_syncs(services: Services) -> int:
     interval = services.settings.template_sync_interval_seconds
     period = int(services.clock.now() // interval) if interval else 0
     wabas = {channel.waba_id for channel in services.channels.all()}
-    items = [(keys.dedupe("templates.sync", f"{waba}:{period}"), jobs.templates_sync(waba)) for waba in wabas]
+    items = [(keys.dedupe("templates.sync", f"{waba}:{period}"), kinds.templates_sync(waba)) for waba in wabas]
     return services.queue.enqueue_once(items)
 
 

@@ -9,13 +9,13 @@ import sys
 import threading
 
 from adapter.errors import ConfigurationError
-from adapter.handlers import build_handlers, report_give_up
 from adapter.logs import configure_logging
 from adapter.queue.consumer import Consumer, RetryPolicy
 from adapter.runtime import settle_heap
 from adapter.scheduler import start_scheduler
 from adapter.services import Services, build_services, refuse_plaintext_secrets
 from adapter.settings import load_settings
+from adapter.work.handlers import JobHandlers
 
 logger = logging.getLogger(__name__)
 
@@ -23,17 +23,17 @@ CHANNEL_CACHE_SECONDS = 5.0  # how soon a worker sees a channel changed by anoth
 
 
 def build_consumers(services: Services, count: int) -> list[Consumer]:
-    handlers = build_handlers(services)
+    handlers = JobHandlers(services)
     settings = services.settings
     policy = RetryPolicy(
         max_attempts=settings.job_max_attempts,
         base_seconds=settings.retry_base_seconds,
         cap_seconds=settings.retry_max_seconds,
     )
-    give_up = report_give_up(services)
     return [
         Consumer(
-            queue=services.queue, handlers=handlers, policy=policy, clock=services.clock, on_give_up=give_up,
+            queue=services.queue, handlers=handlers.by_kind(), policy=policy, clock=services.clock,
+            on_give_up=handlers.give_up,
             lease_seconds=settings.queue_lease_seconds, metrics=services.metrics,
         )
         for _ in range(count)

@@ -8,7 +8,6 @@ Graph accepts it, and a part already recorded is never sent again, so a retry re
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,7 +168,7 @@ def _wait_for_a_slot(ctx: BridgeContext, channel: Channel, customer: str) -> Non
             return
         if wait > SHORT_WAIT_SECONDS:
             raise Throttled(wait)
-        time.sleep(wait)
+        ctx.clock.sleep(wait)
     raise Throttled(SHORT_WAIT_SECONDS)
 
 

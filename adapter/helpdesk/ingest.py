@@ -12,10 +12,7 @@ from adapter.helpdesk.events import SENDABLE_MESSAGE_TYPES, is_retry_request, is
 from adapter.helpdesk.schemas import CONVERSATION_EVENT, MESSAGE_EVENT, WEBHOOK
 from adapter.queue.jobs import Job
 from adapter.store import keys
-
-REPLY_JOB = "helpdesk.reply"
-RETRY_JOB = "helpdesk.retry"
-CONVERSATION_JOB = "helpdesk.conversation"
+from adapter.work.kinds import JobKind
 
 
 @dataclass(frozen=True)
@@ -45,14 +42,20 @@ def jobs_from_event(phone_number_id: str, payload: Any) -> Routed:
         if not is_sendable(data):
             return Routed([], "not a new outgoing public message")
         customer = data["conversation"]["contact_inbox"]["source_id"]
-        job = Job(REPLY_JOB, f"{phone_number_id}:{customer}", {"phone_number_id": phone_number_id, "message": data})
+        job = Job(
+            JobKind.AGENT_REPLY, f"{phone_number_id}:{customer}", {"phone_number_id": phone_number_id, "message": data}
+        )
         return Routed([(keys.dedupe("helpdesk.msg", f"{phone_number_id}:{data['id']}"), job)])
     if event == "message_updated":
         data = _load(MESSAGE_EVENT, payload, "message_updated")
         if not is_retry_request(data):
             return Routed([], "an update that needs no action")
         customer = data["conversation"]["contact_inbox"]["source_id"]
-        job = Job(RETRY_JOB, f"{phone_number_id}:{customer}", {"phone_number_id": phone_number_id, "message": data})
+        job = Job(
+            JobKind.RETRY_REQUESTED,
+            f"{phone_number_id}:{customer}",
+            {"phone_number_id": phone_number_id, "message": data},
+        )
         return Routed([(None, job)], needs_failure_mark=int(data["id"]))
     if event == "conversation_status_changed":
         data = _load(CONVERSATION_EVENT, payload, "conversation_status_changed")
@@ -60,6 +63,6 @@ def jobs_from_event(phone_number_id: str, payload: Any) -> Routed:
         if data.get("status") != "resolved" or not customer:
             return Routed([], "status change needs no action")
         payload = {"phone_number_id": phone_number_id, "customer": customer, "conversation_id": data["id"]}
-        job = Job(CONVERSATION_JOB, f"{phone_number_id}:{customer}", {**payload, "status": "resolved"})
+        job = Job(JobKind.CONVERSATION_CHANGED, f"{phone_number_id}:{customer}", {**payload, "status": "resolved"})
         return Routed([(None, job)])
     return Routed([], f"event {event} needs no action")

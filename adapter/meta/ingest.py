@@ -15,11 +15,7 @@ from adapter.errors import BadRequest
 from adapter.meta import schemas
 from adapter.queue.jobs import Job
 from adapter.store import keys
-
-MESSAGE_JOB = "meta.message"
-STATUS_JOB = "meta.status"
-VALUE_ERRORS_JOB = "meta.value_errors"
-EVENT_JOB = "meta.event"
+from adapter.work.kinds import JobKind
 
 
 def _digest(*parts: Any) -> str:
@@ -42,7 +38,9 @@ def jobs_from_webhook(payload: Any) -> list[tuple[str | None, Job]]:
                 jobs += _messages_jobs(str(value["metadata"]["phone_number_id"]), value)
             else:
                 item = {"waba_id": waba_id, "field": change["field"], "value": value, "time": entry.get("time")}
-                jobs.append((keys.dedupe("meta.event", _digest(item)), Job(EVENT_JOB, f"waba:{waba_id}", item)))
+                jobs.append(
+                    (keys.dedupe("meta.event", _digest(item)), Job(JobKind.ACCOUNT_EVENT, f"waba:{waba_id}", item))
+                )
     return jobs
 
 
@@ -80,19 +78,24 @@ def _messages_jobs(phone_number_id: str, value: dict[str, Any]) -> list[tuple[st
             "contacts": [own] if own else (contacts if len(contacts) == 1 else []),
             "message": message,
         }
-        jobs.append((keys.dedupe("meta.msg", str(wamid)), Job(MESSAGE_JOB, f"{phone_number_id}:{sender}", payload)))
+        jobs.append(
+            (keys.dedupe("meta.msg", str(wamid)), Job(JobKind.INBOUND_MESSAGE, f"{phone_number_id}:{sender}", payload))
+        )
     for status in _dicts(value.get("statuses")):
         recipient = status.get("recipient_id") or status.get("recipient_user_id") or "unknown"
         dedupe = f"{status.get('id') or _digest(status)}:{status.get('status')}"
         payload = {"phone_number_id": phone_number_id, "status": status}
         # Their own chat: a status must never wait behind a send that is itself waiting for that status.
         chat = f"{phone_number_id}:{recipient}:statuses"
-        jobs.append((keys.dedupe("meta.status", dedupe), Job(STATUS_JOB, chat, payload)))
+        jobs.append((keys.dedupe("meta.status", dedupe), Job(JobKind.MESSAGE_STATUS, chat, payload)))
     errors = list(_dicts(value.get("errors")))
     if errors and not value.get("messages") and not value.get("statuses"):
         payload = {"phone_number_id": phone_number_id, "errors": errors}
         jobs.append(
-            (keys.dedupe("meta.errors", _digest(payload)), Job(VALUE_ERRORS_JOB, f"{phone_number_id}:errors", payload))
+            (
+                keys.dedupe("meta.errors", _digest(payload)),
+                Job(JobKind.VALUE_ERRORS, f"{phone_number_id}:errors", payload),
+            )
         )
     return jobs
 

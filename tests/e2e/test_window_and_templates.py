@@ -86,9 +86,9 @@ def timed(store: redis.Redis, graph_server: GraphSimulator, helpdesk_server: Hel
     world = build_world(store, graph_server, helpdesk_server, clock=clock)
     ids = {t["name"]: graph_server.add_template(WABA, t) for t in (ORDER_UPDATE, REENGAGE, PROMO)}
     services = world.adapter.services
-    from adapter import jobs
+    from adapter.work import kinds
 
-    services.queue.enqueue(jobs.templates_sync(WABA))
+    services.queue.enqueue(kinds.templates_sync(WABA))
     wait_for(lambda: len(services.templates.list(WABA)) == 3, message="templates synced")
     yield Timed(world, clock, ids)
     world.adapter.close()

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 import redis
 
-from adapter.helpdesk.ingest import REPLY_JOB
 from adapter.monitoring import payload_log
 from adapter.queue.jobs import Job
 from adapter.store import keys
 from adapter.webhooks.answer import Answer
 from adapter.webhooks.helpdesk import handle_helpdesk_webhook
+from adapter.work.kinds import JobKind
 from tests import contracts
 from tests.conftest import PNID, RoundTrips, make_channel, sign_helpdesk, wait_for
 
@@ -49,7 +49,7 @@ def test_every_event_is_answered_2xx_and_only_outgoing_public_messages_are_sent(
 ) -> None:
     response = post(channel_app, WEBHOOKS[variant])
     assert response.status_code == 200
-    replies = [job for job in queued_jobs(store) if job.kind == REPLY_JOB]
+    replies = [job for job in queued_jobs(store) if job.kind == JobKind.AGENT_REPLY]
     assert len(replies) == (1 if variant in SENT else 0)
 
 

@@ -8,9 +8,9 @@ import redis
 
 from adapter import create_app, scheduler
 from adapter.clock import ManualClock
-from adapter.jobs import TEMPLATES_SYNC_JOB
 from adapter.queue.jobs import Job
 from adapter.store import keys
+from adapter.work.kinds import JobKind
 from tests.conftest import PNID, make_channel, make_settings
 
 
@@ -33,7 +33,7 @@ def test_template_syncs_are_enqueued_once_per_period_whatever_the_number_of_work
     assert scheduler.enqueue_template_syncs(second) == 0  # another worker process, same period
     clock.advance(3600)
     assert scheduler.enqueue_template_syncs(second) == 1
-    assert [job.kind for job in queued(store)] == [TEMPLATES_SYNC_JOB, TEMPLATES_SYNC_JOB]
+    assert [job.kind for job in queued(store)] == [JobKind.TEMPLATES_SYNC, JobKind.TEMPLATES_SYNC]
 
 
 def test_a_window_warning_is_claimed_by_one_process_only(store: redis.Redis) -> None:

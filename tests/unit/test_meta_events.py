@@ -9,8 +9,9 @@ import pytest
 from adapter.bridge.rendering import render
 from adapter.errors import PermanentJobError
 from adapter.meta.events import InboundMessage, MessageStatus, MessageType, StatusKind
-from adapter.meta.ingest import EVENT_JOB, MESSAGE_JOB, STATUS_JOB, VALUE_ERRORS_JOB, jobs_from_webhook
+from adapter.meta.ingest import jobs_from_webhook
 from adapter.meta.schemas import ENVELOPE
+from adapter.work.kinds import JobKind
 from tests import contracts
 
 MESSAGES = contracts.load("meta_messages")
@@ -21,7 +22,7 @@ OTHERS = contracts.load("meta_other_fields")
 def message_events(payload: dict[str, Any]) -> list[InboundMessage]:
     events = []
     for _, job in jobs_from_webhook(ENVELOPE.load(payload)):
-        assert job.kind == MESSAGE_JOB
+        assert job.kind == JobKind.INBOUND_MESSAGE
         events.append(
             InboundMessage.from_item(
                 job.payload["message"],
@@ -109,7 +110,7 @@ def test_a_batch_yields_one_job_per_message_and_entry() -> None:
 @pytest.mark.parametrize("variant", sorted(STATUSES))
 def test_status_variants_parse(variant: str) -> None:
     jobs = jobs_from_webhook(ENVELOPE.load(STATUSES[variant]))
-    assert jobs and all(job.kind == STATUS_JOB for _, job in jobs)
+    assert jobs and all(job.kind == JobKind.MESSAGE_STATUS for _, job in jobs)
     for _, job in jobs:
         status = MessageStatus.from_item(job.payload["status"], phone_number_id=job.payload["phone_number_id"])
         expected = StatusKind.UNKNOWN if variant == "unknown_status" else StatusKind(status.raw_status)
@@ -135,7 +136,7 @@ def test_other_fields_are_kept_as_events(variant: str) -> None:
     jobs = jobs_from_webhook(ENVELOPE.load(OTHERS[variant]))
     assert jobs
     kinds = {job.kind for _, job in jobs}
-    assert kinds <= {EVENT_JOB, VALUE_ERRORS_JOB}
+    assert kinds <= {JobKind.ACCOUNT_EVENT, JobKind.VALUE_ERRORS}
 
 
 def test_a_malformed_message_item_is_a_permanent_error_not_a_crash() -> None:
