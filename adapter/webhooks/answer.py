@@ -1,13 +1,20 @@
-"""A webhook's answer, and what every handler does with a refusal: count it and keep it for troubleshooting."""
+"""A webhook's headers and answer, and what every handler does with a refusal: count it, keep it for
+troubleshooting."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from adapter.errors import RequestError, error_body
 from adapter.monitoring import payload_log
 from adapter.services import Services
+
+
+class Headers(Protocol):
+    """A request's headers, looked up case-insensitively (werkzeug's Headers, or any such mapping)."""
+
+    def get(self, key: str) -> str | None: ...
 
 
 @dataclass(frozen=True)

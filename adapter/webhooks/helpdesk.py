@@ -6,8 +6,6 @@ is not answered 2xx within 5 s.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from adapter.errors import Conflict, NotFound, PayloadTooLarge, RequestError, Unauthorized
 from adapter.helpdesk import signature
 from adapter.helpdesk.ingest import jobs_from_event
@@ -15,22 +13,22 @@ from adapter.json_body import parse_json_body
 from adapter.monitoring import payload_log
 from adapter.queue.queue import RequestLog
 from adapter.services import Services
-from adapter.webhooks.answer import Answer, refuse
+from adapter.webhooks.answer import Answer, Headers, refuse
 
 
 def handle_helpdesk_webhook(
-    services: Services, phone_number_id: str, body: bytes, headers: Mapping[str, str]
+    services: Services, phone_number_id: str, body: bytes, headers: Headers
 ) -> Answer:
     """Verify X-Chatwoot-Signature with the inbox's secret, route the event, enqueue what needs work once per
     delivery; refusals are answered with why (404 unknown number, 401, 400, 409 replay, 413, 503).
-    `headers`: a case-insensitive mapping."""
+   """
     try:
         return _accept(services, phone_number_id, body, headers)
     except RequestError as exc:
         return refuse(services, "helpdesk", phone_number_id, body, exc)
 
 
-def _accept(services: Services, phone_number_id: str, body: bytes, headers: Mapping[str, str]) -> Answer:
+def _accept(services: Services, phone_number_id: str, body: bytes, headers: Headers) -> Answer:
     _verify(services, phone_number_id, body, headers)
     payload = parse_json_body(body, lone_surrogates=True)
     routed = jobs_from_event(phone_number_id, payload)
@@ -47,7 +45,7 @@ def _accept(services: Services, phone_number_id: str, body: bytes, headers: Mapp
     return Answer(200, {"enqueued": enqueued})
 
 
-def _verify(services: Services, phone_number_id: str, body: bytes, headers: Mapping[str, str]) -> None:
+def _verify(services: Services, phone_number_id: str, body: bytes, headers: Headers) -> None:
     """Checked with this process's copy of the inbox secret first and, when that fails, with the one in Redis:
     a secret rotated through another process works at once."""
     known = services.channels.webhook_secret(phone_number_id, cached=True)
@@ -66,7 +64,7 @@ def _verify(services: Services, phone_number_id: str, body: bytes, headers: Mapp
         raise Unauthorized(refusal)
 
 
-def _refusal(services: Services, secret: str, body: bytes, headers: Mapping[str, str]) -> str | None:
+def _refusal(services: Services, secret: str, body: bytes, headers: Headers) -> str | None:
     return signature.verify_signature(
         secret,
         body,

@@ -4,7 +4,6 @@ verified webhook enqueued in one atomic step, each item once."""
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
 
 from adapter.errors import Forbidden, PayloadTooLarge, RequestError, Unauthorized
 from adapter.json_body import parse_json_body
@@ -12,19 +11,19 @@ from adapter.meta import signature
 from adapter.meta.ingest import jobs_from_webhook
 from adapter.monitoring import payload_log
 from adapter.services import Services
-from adapter.webhooks.answer import Answer, refuse
+from adapter.webhooks.answer import Answer, Headers, refuse
 
 
-def handle_meta_webhook(services: Services, body: bytes, headers: Mapping[str, str]) -> Answer:
+def handle_meta_webhook(services: Services, body: bytes, headers: Headers) -> Answer:
     """Verify X-Hub-Signature-256, validate the envelope, enqueue each new item; refusals are answered with
-    why (401, 400, 413, 503 when Redis is down, so Meta retries). `headers`: a case-insensitive mapping."""
+    why (401, 400, 413, 503 when Redis is down, so Meta retries)."""
     try:
         return _accept(services, body, headers)
     except RequestError as exc:
         return refuse(services, "meta", "", body, exc)
 
 
-def _accept(services: Services, body: bytes, headers: Mapping[str, str]) -> Answer:
+def _accept(services: Services, body: bytes, headers: Headers) -> Answer:
     secret = services.settings.meta_app_secret
     if not secret:
         raise Unauthorized("META_APP_SECRET is not configured, so no webhook can be verified")
