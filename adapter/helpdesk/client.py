@@ -21,7 +21,6 @@ from adapter.http_session import (
     network_errors,
     pooled_session,
     read_limited,
-    send,
 )
 from adapter.metrics import Metrics
 
@@ -178,8 +177,9 @@ class HelpdeskClient:
         started = time.perf_counter()
         try:
             with network_errors("helpdesk"):
-                response = send(self.session, method, url, headers={"api_access_token": token},
-                                timeout=self.timeout, **kwargs)
+                # A redirect is answered as it is: the API never redirects, so one means a misconfigured base URL.
+                response = self.session.request(method, url, headers={"api_access_token": token},
+                                                timeout=self.timeout, allow_redirects=False, **kwargs)
         except NetworkError:
             self._record(started, "network")
             raise

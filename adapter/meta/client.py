@@ -17,7 +17,6 @@ from adapter.http_session import (
     network_errors,
     pooled_session,
     read_limited,
-    send,
 )
 from adapter.meta import error_codes
 from adapter.metrics import Metrics
@@ -118,8 +117,9 @@ class GraphClient:
         started = time.perf_counter()
         try:
             with network_errors("Graph API"):
-                response = send(self.session, method, url, headers={"Authorization": f"Bearer {token}"},
-                                timeout=self.timeout, **kwargs)
+                # A redirect is answered as it is: Graph never redirects, so one means a misconfigured base URL.
+                response = self.session.request(method, url, headers={"Authorization": f"Bearer {token}"},
+                                                timeout=self.timeout, allow_redirects=False, **kwargs)
             if response.status_code >= 300:
                 raise _graph_error(response)
         except GraphApiError as exc:

@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from adapter.services import Services
 from adapter.store import keys
 from tests.conftest import make_channel
-from tests.transport_mock import transport_mock
 
 MAX_BODY_BYTES = 20000  # the small limit the fuzzed apps run with, so "too large" is cheap to reach
 
@@ -272,7 +271,7 @@ def queued_jobs(store: redis.Redis) -> list[dict[str, Any]]:
 def graph_accepting() -> Iterator[None]:
     """Graph (GRAPH_API_BASE_URL of tests.conftest.make_settings) accepting every template create, edit, delete."""
     graph = re.compile(r"http://127\.0\.0\.1:9/.*")
-    with transport_mock() as mock:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.add(responses.POST, graph, json={"id": "1689556908129835", "status": "PENDING", "category": "UTILITY"})
         mock.add(responses.DELETE, graph, json={"success": True})
         yield

@@ -6,15 +6,15 @@ import json
 
 import pytest
 import requests
+import responses
 
 from adapter.errors import GraphApiError, HelpdeskApiError, NetworkError
 from adapter.helpdesk.client import HelpdeskClient, Upload
 from adapter.meta.client import GraphClient
-from tests.transport_mock import transport_mock
 
 GRAPH = "https://graph.test/v25.0"
 HELPDESK = "https://chat.test"
-api = transport_mock()
+api = responses.RequestsMock(assert_all_requests_are_fired=False)
 
 
 @pytest.fixture
