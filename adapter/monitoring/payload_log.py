@@ -87,28 +87,31 @@ def meta_items(payload: Any) -> tuple[list[str], list[dict[str, str]]]:
     """The numbers and items (messages, statuses, other fields) of a Meta webhook body."""
     numbers: list[str] = []
     items: list[dict[str, str]] = []
-    entries = payload.get("entry") if isinstance(payload, dict) else None
-    for entry in entries if isinstance(entries, list) else []:
-        changes = entry.get("changes") if isinstance(entry, dict) else None
-        for change in changes if isinstance(changes, list) else []:
+    for entry in _list(payload.get("entry") if isinstance(payload, dict) else None):
+        for change in _list(entry.get("changes") if isinstance(entry, dict) else None):
             if not isinstance(change, dict):
                 continue
             value: dict[str, Any] = change["value"] if isinstance(change.get("value"), dict) else {}
-            pnid = str((value.get("metadata") or {}).get("phone_number_id") or "")
+            metadata = value["metadata"] if isinstance(value.get("metadata"), dict) else {}
+            pnid = str(metadata.get("phone_number_id") or "")
             number = pnid or f"waba:{entry.get('id')}"
             if number not in numbers:
                 numbers.append(number)
             if change.get("field") != "messages":
                 items.append({"kind": str(change.get("field")), "id": "", "number": number})
                 continue
-            for message in value.get("messages") or []:
+            for message in _list(value.get("messages")):
                 if isinstance(message, dict):
                     items.append({"kind": "message", "id": str(message.get("id") or ""), "number": number})
-            for status in value.get("statuses") or []:
+            for status in _list(value.get("statuses")):
                 if isinstance(status, dict):
                     items.append({"kind": f"status {status.get('status')}", "id": str(status.get("id") or ""),
                                   "number": number})  # fmt: skip
     return numbers, items
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def helpdesk_items(phone_number_id: str, payload: Any) -> list[dict[str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, request
+from werkzeug.wsgi import get_input_stream
 
 from adapter.json_body import parse_json_body
 from adapter.services import Services
@@ -22,5 +23,5 @@ def json_body() -> Any:
 def webhook_body(limit: int) -> bytes:
     """At most `limit` + 1 bytes of the body: the webhook's handler refuses a longer one with 413 itself, so
     the refusal is kept for troubleshooting like any other."""
-    request.max_content_length = None
-    return request.stream.read(limit + 1)
+    # Read past Flask's MAX_CONTENT_LENGTH (which would answer 413 before the handler could say 404 first).
+    return get_input_stream(request.environ, max_content_length=None).read(limit + 1)
