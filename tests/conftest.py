@@ -21,7 +21,6 @@ from adapter.settings import Settings, load_settings
 from adapter.store import keys
 from adapter.store.channels import Channel
 from adapter.store.deferred import DeferredWrites
-from adapter.store.scripts import Script
 from tests.simulators.graph import GraphSimulator
 from tests.simulators.helpdesk import HelpdeskSimulator
 
@@ -115,8 +114,8 @@ def client(app: Any) -> Any:
 
 
 class RoundTrips:
-    """Counts round trips to Redis: the commands of one client, and pipelines and scripts (which run on their
-    thread's own connection, see adapter/store/scripts.py) as one each."""
+    """Counts round trips to Redis: the commands of one client (a script's EVALSHA among them), and pipelines as
+    one each."""
 
     def __init__(self, store: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
         self.count = 0
@@ -131,15 +130,8 @@ class RoundTrips:
             self.count += 1
             return pipeline(pipe, *args, **kw)
 
-        script_call: Callable[..., Any] = Script.__call__
-
-        def count_script(script: Script, *args: Any, **kw: Any) -> Any:
-            self.count += 1
-            return script_call(script, *args, **kw)
-
         monkeypatch.setattr(store, "execute_command", count_command)
         monkeypatch.setattr(redis.client.Pipeline, "execute", count_pipeline)
-        monkeypatch.setattr(Script, "__call__", count_script)
 
 
 @pytest.fixture

@@ -10,14 +10,13 @@ from typing import Any
 from adapter.bridge.context import BridgeContext
 from adapter.bridge.conversations import find_or_create_conversation
 from adapter.bridge.rendering import render
-from adapter.bridge.window_attributes import publish_window, stage_claim
+from adapter.bridge.window_attributes import publish_turn, publish_window
 from adapter.errors import HelpdeskApiError, OutcomeUnknown
 from adapter.helpdesk.client import Upload
 from adapter.meta.events import InboundMessage, MessageType
 from adapter.monitoring import traffic
 from adapter.store.channels import Channel
 from adapter.store.mappings import ConversationRef, InboundStart
-from adapter.store.scripts import run_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -52,16 +51,13 @@ def deliver_inbound_message(ctx: BridgeContext, channel: Channel, message: Inbou
         fields["is_voice_message"] = True
     posted = _post_in_open_conversation(ctx, channel, message, fields, uploads, start)
     logger.info("wamid %s delivered as helpdesk message %s", message.wamid, posted.message_id)
-    pipe = ctx.mappings.store.pipeline(transaction=True)
-    ctx.mappings.remember_inbound(pnid, message.wamid, posted.conversation_id, posted.message_id, pipe=pipe)
-    if opened:
-        stage_claim(ctx, pipe, pnid, customer, message.timestamp)
-    written = run_transaction(ctx.mappings.store, pipe)
+    turn = publish_turn(ctx, pnid, customer, message.timestamp) if opened else None
+    ours = ctx.mappings.remember_inbound(pnid, message.wamid, posted.conversation_id, posted.message_id, claim=turn)
     traffic.count_inbound_later(ctx.deferred, pnid, float(message.timestamp))
     ctx.events.record_later("meta", {**event, "helpdesk_message_id": posted.message_id})
     if message.type is MessageType.TEXT:
         ctx.optouts.apply_keyword(pnid, customer, str(message.content.get("body") or ""))
-    if opened and written[-1]:  # the claim staged last came back ours
+    if ours:
         publish_window(ctx, channel, posted.ref, message.timestamp)
 
 

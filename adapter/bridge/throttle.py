@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from adapter.clock import Clock
 from adapter.store import keys
 from adapter.store.connection import Store
-from adapter.store.scripts import Script
 
 # KEYS: bucket hashes. ARGV: now, then (rate per second, capacity) per key. Takes one token from every
 # bucket, or none; returns 0, or the seconds to wait (as a string) until all of them have one.
@@ -49,7 +48,7 @@ class Throttle:
     def __init__(self, store: Store, clock: Clock, limits: Limits) -> None:
         self.clock = clock
         self.limits = limits
-        self._acquire = Script(store, _ACQUIRE)
+        self._acquire = store.register_script(_ACQUIRE)
 
     def acquire(self, phone_number_id: str, customer: str) -> float:
         """Take a send slot for this number and customer: 0.0, or the seconds to wait before trying again."""

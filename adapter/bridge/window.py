@@ -13,7 +13,6 @@ from adapter.clock import Clock
 from adapter.meta.events import MessageType
 from adapter.store import keys
 from adapter.store.connection import Store
-from adapter.store.scripts import Script
 
 WINDOW_SECONDS = 24 * 3600
 
@@ -56,7 +55,7 @@ class WindowTracker:
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
-        self._record = Script(store, _RECORD_LATEST)
+        self._record = store.register_script(_RECORD_LATEST)
 
     def record_inbound(self, phone_number_id: str, customer: str, timestamp: int, message_type: MessageType) -> bool:
         """Refresh the window if this message type opens it. True when the stored time moved forward.

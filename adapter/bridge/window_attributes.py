@@ -14,7 +14,7 @@ from typing import Any
 from adapter.bridge.context import BridgeContext
 from adapter.store import keys
 from adapter.store.channels import Channel
-from adapter.store.mappings import ConversationRef
+from adapter.store.mappings import Claim, ConversationRef
 
 logger = logging.getLogger(__name__)
 
@@ -26,11 +26,11 @@ def iso(when: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
 
 
-def stage_claim(ctx: BridgeContext, pipe: Any, phone_number_id: str, customer: str, last: int) -> None:
-    """Claim this chat's turn to write the attributes (at most once per WINDOW_ATTRIBUTES_EVERY_SECONDS), staged on
-    the caller's pipeline; its result (truthy: ours) goes to `publish_window`."""
+def publish_turn(ctx: BridgeContext, phone_number_id: str, customer: str, last: int) -> Claim:
+    """This chat's turn to write the attributes (at most once per WINDOW_ATTRIBUTES_EVERY_SECONDS): whoever takes
+    it calls `publish_window`."""
     throttle = keys.window_attributes_written(phone_number_id, customer)
-    pipe.set(throttle, last, nx=True, ex=int(ctx.window_attributes_every_seconds))
+    return Claim(throttle, last, int(ctx.window_attributes_every_seconds))
 
 
 def publish_window(ctx: BridgeContext, channel: Channel, ref: ConversationRef, last: int) -> None:

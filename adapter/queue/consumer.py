@@ -33,7 +33,6 @@ from adapter.queue.jobs import Job
 from adapter.queue.queue import JobQueue
 from adapter.queue.retry import backoff_seconds
 from adapter.store import keys
-from adapter.store.scripts import Script
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +78,8 @@ class Consumer:
 
     def __post_init__(self) -> None:
         store = self.queue.store
-        self._renew = Script(store, _RENEW)
-        self._release = Script(store, _RELEASE)
+        self._renew = store.register_script(_RENEW)
+        self._release = store.register_script(_RELEASE)
 
     # --- leases ----------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
@@ -24,7 +23,6 @@ from adapter.errors import StoreUnavailable
 from adapter.queue.jobs import Job
 from adapter.store import keys
 from adapter.store.connection import Store
-from adapter.store.scripts import Script, run_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +79,7 @@ class JobQueue:
         self.partitions = partitions
         self.dedupe_ttl_seconds = dedupe_ttl_seconds
         self.clock = clock
-        self._enqueue_once = Script(store, _ENQUEUE_ONCE)
+        self._enqueue_once = store.register_script(_ENQUEUE_ONCE)
 
     def partition_of(self, chat: str) -> int:
         return zlib.crc32(chat.encode()) % self.partitions
@@ -149,7 +147,7 @@ class JobQueue:
         if any(acks.values()):
             pipe = self.store.pipeline(transaction=True)
             _ack_in(pipe, acks)
-            run_transaction(self.store, pipe)
+            pipe.execute()
 
     def bury(self, stream: str, entry_id: str, job: Job, error: str, *, also_ack: Acks = NO_ACKS) -> None:
         """Move a job that will not succeed to the dead letters, and ack it and `also_ack`, in one step."""
@@ -213,19 +211,20 @@ class JobQueue:
     # --- visibility ------------------------------------------------------------------
 
     def backlog(self) -> dict[str, Any]:
-        """What waits, in one round trip: stream entries, parked jobs, the age of the oldest entry (wall
-        clock, as stream ids are), chats retrying per number, dead letters."""
+        """What waits, in two round trips: stream entries, parked jobs, the age of the oldest entry (on Redis's
+        clock, which stamps stream ids), chats retrying per number, dead letters."""
         pipe = self.store.pipeline(transaction=False)
+        pipe.time()
         for partition in range(self.partitions):
             pipe.xlen(keys.stream(partition))
             pipe.xrange(keys.stream(partition), count=1)
         pipe.zrange(keys.DELAYED, 0, -1)
         pipe.llen(keys.DEAD_LETTERS)
-        results = pipe.execute()
-        streams, (retrying, dead) = results[:-2], results[-2:]
+        (redis_seconds, redis_micros), *streams, retrying, dead = pipe.execute()
         waiting = sum(int(length) for length in streams[0::2])
         firsts = [int(first[0][0].split("-")[0]) for first in streams[1::2] if first]
-        age = max(0.0, time.time() - min(firsts) / 1000) if firsts else 0.0
+        redis_now = redis_seconds + redis_micros / 1e6
+        age = max(0.0, redis_now - min(firsts) / 1000) if firsts else 0.0
         by_number: dict[str, int] = {}
         held: dict[str, dict[str, float]] = {}
         pipe = self.store.pipeline(transaction=False)
@@ -233,7 +232,7 @@ class JobQueue:
             pipe.llen(keys.parked(chat))
             pipe.lindex(keys.parked(chat), 0)
         parked = pipe.execute() if retrying else []
-        now = time.time()
+        now = self.clock.now()  # as `enqueued_at` was stamped
         for chat, count, head in zip(retrying, parked[0::2], parked[1::2], strict=True):
             number = chat.split(":", 1)[0]
             by_number[number] = by_number.get(number, 0) + 1

@@ -1,12 +1,11 @@
 """Helpdesk webhook deliveries of events that act: each delivery id is accepted once (replay protection), in
 one round trip that also counts the webhook. (Events that need nothing are not checked: see
-web/webhook_shortcuts.py.)"""
+webhooks/helpdesk.py.)"""
 
 from __future__ import annotations
 
 from adapter.store import keys
 from adapter.store.connection import Store
-from adapter.store.scripts import Script
 
 # ARGV: delivery key (or "" when the helpdesk sent no id), ttl, metrics hash, metrics field. Returns 1 for a
 # first delivery, 0 for a replay.
@@ -22,7 +21,7 @@ return 1
 class DeliveryGate:
     def __init__(self, store: Store, *, ttl_seconds: int) -> None:
         self.ttl_seconds = ttl_seconds
-        self._accept = Script(store, _ACCEPT)
+        self._accept = store.register_script(_ACCEPT)
 
     def accept(self, delivery_id: str) -> bool:
         """Whether this delivery is new (and the webhook counted either way)."""

@@ -9,7 +9,6 @@ from typing import Any
 
 from adapter.store import keys
 from adapter.store.connection import Store
-from adapter.store.scripts import Script
 
 CONVERSATION_TTL_SECONDS = 30 * 24 * 3600
 RETRY_BUTTON_SECONDS = 2 * 24 * 3600  # the helpdesk offers Retry on a failed message for a day
@@ -46,6 +45,15 @@ class InboundStart:
 
 
 @dataclass(frozen=True)
+class Claim:
+    """A key set only if absent, for `ttl_seconds`: whoever sets it has the turn."""
+
+    key: str
+    value: int
+    ttl_seconds: int
+
+
+@dataclass(frozen=True)
 class MessageRef:
     conversation_id: int
     message_id: int
@@ -56,7 +64,7 @@ class MessageRef:
 class Mappings:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._begin_inbound = Script(store, _BEGIN_INBOUND)
+        self._begin_inbound = store.register_script(_BEGIN_INBOUND)
 
     # --- conversations -------------------------------------------------------------
 
@@ -111,17 +119,19 @@ class Mappings:
         return InboundStart(delivered=False, conversation=ref, earlier=earlier)
 
     def remember_inbound(
-        self, phone_number_id: str, wamid: str, conversation_id: int, message_id: int, *, pipe: Any = None
-    ) -> None:
-        """Map the wamid to its helpdesk message and drop the posting mark; staged on `pipe` when given, so the
-        caller sends it with its other writes in one round trip."""
+        self, phone_number_id: str, wamid: str, conversation_id: int, message_id: int, *, claim: Claim | None = None
+    ) -> bool:
+        """Map the wamid to its helpdesk message and drop the posting mark, in one transaction that also takes
+        `claim` when given. True when the claim is ours."""
         key = keys.wamid(phone_number_id, wamid)
-        staged = pipe if pipe is not None else self.store.pipeline(transaction=True)
-        staged.hset(key, mapping={"conversation_id": conversation_id, "message_id": message_id, "direction": "in"})
-        staged.expire(key, keys.MAPPING_TTL_SECONDS)
-        staged.delete(keys.posting(phone_number_id, wamid))
-        if pipe is None:
-            staged.execute()
+        pipe = self.store.pipeline(transaction=True)
+        pipe.hset(key, mapping={"conversation_id": conversation_id, "message_id": message_id, "direction": "in"})
+        pipe.expire(key, keys.MAPPING_TTL_SECONDS)
+        pipe.delete(keys.posting(phone_number_id, wamid))
+        if claim is not None:
+            pipe.set(claim.key, claim.value, nx=True, ex=claim.ttl_seconds)
+        *_, claimed = pipe.execute()
+        return claim is not None and bool(claimed)
 
     def sent_part(self, phone_number_id: str, message_id: int, part: int) -> str | None:
         """The wamid of a part already sent (so a retry never sends it twice)."""

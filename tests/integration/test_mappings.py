@@ -5,7 +5,7 @@ from __future__ import annotations
 import redis
 
 from adapter.store import keys
-from adapter.store.mappings import ConversationRef, InboundStart, Mappings
+from adapter.store.mappings import Claim, ConversationRef, InboundStart, Mappings
 
 PNID, CUSTOMER, WAMID = "106540352242922", "16505551234", "wamid.HBgL"
 
@@ -42,14 +42,17 @@ def test_without_mark_only_delivery_is_checked(store: redis.Redis) -> None:
     assert not store.exists(keys.posting(PNID, WAMID))
 
 
-def test_staged_remember_inbound_waits_for_the_callers_round_trip(store: redis.Redis) -> None:
+def test_remember_inbound_takes_the_claim_in_the_same_transaction(store: redis.Redis) -> None:
     mappings = Mappings(store)
     mappings.begin_posting(PNID, WAMID, 42, 100.0)
-    pipe = store.pipeline(transaction=True)
-    mappings.remember_inbound(PNID, WAMID, 42, 900, pipe=pipe)
-    assert mappings.message(PNID, WAMID) is None  # nothing sent yet
-    pipe.execute()
+    claim = Claim("turn:test", 100, 60)
+    assert mappings.remember_inbound(PNID, WAMID, 42, 900, claim=claim) is True
     ref = mappings.message(PNID, WAMID)
     assert ref is not None and (ref.conversation_id, ref.message_id, ref.direction) == (42, 900, "in")
     assert not store.exists(keys.posting(PNID, WAMID))
     assert 0 < store.ttl(keys.wamid(PNID, WAMID)) <= keys.MAPPING_TTL_SECONDS
+    assert store.get("turn:test") == "100" and 0 < store.ttl("turn:test") <= 60
+    # The turn is taken: the next message's remember keeps its mapping but not the turn.
+    assert mappings.remember_inbound(PNID, "wamid.other", 42, 901, claim=Claim("turn:test", 200, 60)) is False
+    assert store.get("turn:test") == "100" and mappings.message(PNID, "wamid.other") is not None
+    assert mappings.remember_inbound(PNID, "wamid.third", 42, 902) is False
