@@ -19,6 +19,7 @@ from redis.client import Pipeline
 from adapter.store import keys
 from adapter.store.connection import Store
 from adapter.store.deferred import DeferredWrites
+from adapter.store.replies import text_hash
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -81,7 +82,7 @@ class RedisCollector(Collector):
 
     def collect(self) -> Iterator[Any]:
         for name, help_text in COUNTERS.items():
-            data = self.store.hgetall(keys.metric(name))
+            data = text_hash(self.store.hgetall(keys.metric(name)))
             names = sorted({label for field in data for label in parse_labels(field)})
             family = CounterMetricFamily(f"whatsapp_adapter_{name}", help_text, labels=names)
             for field, value in data.items():
@@ -118,7 +119,7 @@ class RedisCollector(Collector):
         yield held_age
 
     def _histogram(self, name: str, help_text: str) -> HistogramMetricFamily:
-        data = self.store.hgetall(keys.metric(name))
+        data = text_hash(self.store.hgetall(keys.metric(name)))
         series: dict[str, dict[str, float]] = defaultdict(dict)
         for field, value in data.items():
             labels, _, part = field.partition("|")

@@ -7,7 +7,7 @@ timestamp; statuses, our own template sends and system notices never do.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from adapter.clock import Clock
 from adapter.meta.events import MessageType
@@ -83,7 +83,7 @@ class WindowTracker:
             keys.AWAITING_ANSWER, now, now + lead_seconds, start=0, num=limit, withscores=True
         )
         claimed = []
-        for chat, closes_at in due:
+        for chat, closes_at in cast(list[tuple[str, float]], due):
             if self.store.zrem(keys.AWAITING_ANSWER, chat):
                 phone_number_id, _, customer = chat.partition(":")
                 claimed.append((phone_number_id, customer, int(closes_at)))

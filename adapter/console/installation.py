@@ -19,6 +19,7 @@ from adapter.errors import BadRequest, Conflict, ExternalApiError, Forbidden, He
 from adapter.helpdesk.admin_client import HelpdeskAdminClient
 from adapter.services import Services
 from adapter.store import keys
+from adapter.store.replies import hash_fields, text_hash
 from adapter.store.secrets import PREFIX
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ def unseal(services: Services, stored: str) -> str:
 
 
 def load_installation(services: Services) -> Installation | None:
-    data = services.store.hgetall(keys.INSTALLATION)
+    data = text_hash(services.store.hgetall(keys.INSTALLATION))
     if not data:
         return None
     data["api_token"] = unseal(services, data.get("api_token", ""))
@@ -147,7 +148,7 @@ def install(services: Services, helpdesk_url: str, account_id: int, token: str) 
     )
     pipe = services.store.pipeline(transaction=True)
     pipe.delete(keys.INSTALLATION)
-    pipe.hset(keys.INSTALLATION, mapping={**done.to_hash(), "api_token": seal(services, done.api_token)})
+    pipe.hset(keys.INSTALLATION, mapping=hash_fields({**done.to_hash(), "api_token": seal(services, done.api_token)}))
     pipe.execute()
     logger.info("installed into helpdesk account %s (dashboard app %s)", account_id, app_id)
     return done

@@ -21,6 +21,7 @@ from adapter.console.onboarding_errors import OnboardingFailed, explain
 from adapter.errors import BadRequest, ExternalApiError, NotFound, RequestError
 from adapter.services import Services
 from adapter.store import keys
+from adapter.store.replies import hash_fields, text_hash
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def start(services: Services, owner: str) -> str:
 
 
 def _load(services: Services, signup_id: str, owner: str) -> dict[str, str]:
-    data: dict[str, str] = services.store.hgetall(keys.signup(signup_id)) if signup_id else {}
+    data = text_hash(services.store.hgetall(keys.signup(signup_id))) if signup_id else {}
     if not data or data.get("owner") != owner:
         raise NotFound("this sign-in with Meta has expired or belongs to another session; start it again")
     return data
@@ -74,13 +75,13 @@ def status(services: Services, signup_id: str, owner: str) -> SignupState:
 def _store_half(services: Services, signup_id: str, values: dict[str, str]) -> dict[str, str]:
     """Write one half and read the whole record in one step, so exactly one request sees both halves."""
     pipe = services.store.pipeline(transaction=True)
-    pipe.hset(keys.signup(signup_id), mapping=values)
+    pipe.hset(keys.signup(signup_id), mapping=hash_fields(values))
     pipe.hgetall(keys.signup(signup_id))
     return dict(pipe.execute()[1])
 
 
 def _finish(services: Services, signup_id: str, values: dict[str, str]) -> None:
-    services.store.hset(keys.signup(signup_id), mapping=values)
+    services.store.hset(keys.signup(signup_id), mapping=hash_fields(values))
 
 
 def exchange_code(services: Services, code: str) -> str:

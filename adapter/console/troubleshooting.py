@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from adapter.monitoring import payload_log
 from adapter.services import Services
 from adapter.store import keys
+from adapter.store.replies import texts
 
 SCAN_PER_PARTITION = 1000
 
@@ -63,14 +64,15 @@ def backlog_by_number(services: Services) -> dict[str, dict[str, int]]:
     """Per number: jobs waiting in the streams (first SCAN_PER_PARTITION of each) and chats waiting to retry."""
     counts: dict[str, dict[str, int]] = {}
     for partition in range(services.queue.partitions):
-        for _entry_id, entry in services.store.xrange(keys.stream(partition), count=SCAN_PER_PARTITION):
+        entries = services.store.xrange(keys.stream(partition), count=SCAN_PER_PARTITION)
+        for _entry_id, entry in cast(list[tuple[str, dict[str, str]]], entries):
             try:
                 chat = str(json.loads(entry.get("job", "{}")).get("chat", ""))
             except ValueError:
                 continue
             slot = counts.setdefault(chat.split(":", 1)[0], {"waiting": 0, "retrying": 0})
             slot["waiting"] += 1
-    for chat in services.store.zrange(keys.DELAYED, 0, -1):
+    for chat in texts(services.store.zrange(keys.DELAYED, 0, -1)):
         slot = counts.setdefault(str(chat).split(":", 1)[0], {"waiting": 0, "retrying": 0})
         slot["retrying"] += 1
     return counts

@@ -15,6 +15,7 @@ from typing import Any
 from adapter.store import keys
 from adapter.store.channels import Channel, ChannelRepository
 from adapter.store.connection import Store
+from adapter.store.replies import hash_fields, text_hash
 
 logger = logging.getLogger(__name__)
 
@@ -78,13 +79,13 @@ def digits(value: str) -> str:
 
 
 def read_health(store: Store, phone_number_id: str) -> NumberHealth:
-    return NumberHealth.from_hash(phone_number_id, store.hgetall(keys.number_health(phone_number_id)))
+    return NumberHealth.from_hash(phone_number_id, text_hash(store.hgetall(keys.number_health(phone_number_id))))
 
 
 def save_health(store: Store, phone_number_id: str, changes: dict[str, Any]) -> None:
     values = {k: "" if v is None else (repr(v) if isinstance(v, float) else str(v)) for k, v in changes.items()}
     if values:
-        store.hset(keys.number_health(phone_number_id), mapping=values)
+        store.hset(keys.number_health(phone_number_id), mapping=hash_fields(values))
 
 
 def forget_health(store: Store, phone_number_id: str) -> None:
@@ -147,7 +148,7 @@ def apply_account_event(
 
 def waba_event(store: Store, waba_id: str) -> dict[str, str]:
     """The last account_update of the WABA: event, detail (JSON text), at."""
-    return dict(store.hgetall(keys.waba_health(waba_id)))
+    return dict(text_hash(store.hgetall(keys.waba_health(waba_id))))
 
 
 def name_approved(store: Store, phone_number_id: str) -> bool | None:

@@ -21,6 +21,7 @@ from adapter.queue.queue import RequestLog
 from adapter.store import keys
 from adapter.store.connection import Store
 from adapter.store.deferred import DeferredWrites
+from adapter.store.replies import texts
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +165,7 @@ def recent(store: Store, source: str, number: str | None = None, count: int = 30
     """The latest records of `source`, newest first; only those concerning `number` when given.
 
     Sorted by time: a record written behind (keep_later) lands up to a second after later ones."""
-    kept = [WebhookRecord.from_json(raw) for raw in store.lrange(keys.webhook_payloads(source), 0, LIMIT - 1)]
+    kept = [WebhookRecord.from_json(raw) for raw in texts(store.lrange(keys.webhook_payloads(source), 0, LIMIT - 1))]
     kept.sort(key=lambda item: item.at, reverse=True)
     return [item for item in kept if number is None or number in item.numbers][:count]
 

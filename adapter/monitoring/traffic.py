@@ -16,6 +16,7 @@ from redis import RedisError
 from adapter.store import keys
 from adapter.store.connection import Store
 from adapter.store.deferred import DeferredWrites
+from adapter.store.replies import text_hash
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def last_day(store: Store, phone_number_id: str, now: float) -> list[HourStats]:
 
 def last_traffic(store: Store, phone_number_id: str) -> dict[str, float]:
     """{"in": when it last received, "out": when it last sent}; a missing key = never."""
-    return {k: float(v) for k, v in store.hgetall(keys.last_traffic(phone_number_id)).items()}
+    return {k: float(v) for k, v in text_hash(store.hgetall(keys.last_traffic(phone_number_id))).items()}
 
 
 def recent_failures(store: Store, phone_number_id: str) -> list[tuple[float, str]]:

@@ -20,8 +20,10 @@ import threading
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 import redis
+from redis.typing import KeyT, StreamIdT
 
 from adapter import messages
 from adapter.clock import Clock
@@ -189,10 +191,13 @@ class Consumer:
         if not self.held:
             threading.Event().wait(self.block_ms / 1000)
             return handled
-        streams = {keys.stream(p): ("0" if p in self._draining else ">") for p in sorted(self.held)}
+        streams: dict[KeyT, StreamIdT] = {
+            keys.stream(p): ("0" if p in self._draining else ">") for p in sorted(self.held)
+        }
         block = None if (self._draining or handled) else self.block_ms
-        response = self.queue.store.xreadgroup(
-            keys.CONSUMER_GROUP, self.name, streams, count=self.batch, block=block
+        response = cast(
+            StreamReply | None,
+            self.queue.store.xreadgroup(keys.CONSUMER_GROUP, self.name, streams, count=self.batch, block=block),
         )
         handled += self._handle_batch(response or [])
         still_pending = {stream for stream, entries in response or [] if entries}

@@ -23,6 +23,7 @@ from adapter.errors import StoreUnavailable
 from adapter.queue.jobs import Job
 from adapter.store import keys
 from adapter.store.connection import Store
+from adapter.store.replies import text, texts
 
 logger = logging.getLogger(__name__)
 
@@ -165,11 +166,11 @@ class JobQueue:
     def due_chats(self, partitions: set[int], limit: int = 500) -> list[str]:
         """Chats of these partitions whose parked jobs may run now."""
         due = self.store.zrangebyscore(keys.DELAYED, "-inf", self.clock.now(), start=0, num=limit)
-        return [chat for chat in due if self.partition_of(chat) in partitions]
+        return [chat for chat in texts(due) if self.partition_of(chat) in partitions]
 
     def parked_head(self, chat: str) -> Job | None:
         raw = self.store.lindex(keys.parked(chat), 0)
-        return Job.from_json(raw) if raw else None
+        return Job.from_json(text(raw)) if raw else None
 
     def pop_parked(self, chat: str, dead_error: str | None = None, job: Job | None = None) -> bool:
         """Drop the head (done, or dead-lettered with `dead_error`). True when the chat has more waiting;
@@ -199,7 +200,7 @@ class JobQueue:
     def replay_dead_letters(self, job_id: str | None = None) -> int:
         """Re-enqueue one dead job (by id) or all of them as fresh attempts."""
         replayed = 0
-        for raw in self.store.lrange(keys.DEAD_LETTERS, 0, -1):
+        for raw in texts(self.store.lrange(keys.DEAD_LETTERS, 0, -1)):
             record = json.loads(raw)
             if job_id is not None and record["job"]["id"] != job_id:
                 continue

@@ -11,6 +11,7 @@ from typing import Any
 from adapter.errors import ConfigurationError
 from adapter.store import keys
 from adapter.store.connection import Store
+from adapter.store.replies import hash_fields, text_hash, texts
 from adapter.store.secrets import PREFIX as SEALED
 from adapter.store.secrets import SecretBox
 
@@ -96,7 +97,7 @@ class ChannelRepository:
             data[name] = self.box.seal(data[name])
         pipe = self.store.pipeline(transaction=True)
         pipe.delete(keys.channel(channel.phone_number_id))
-        pipe.hset(keys.channel(channel.phone_number_id), mapping=data)
+        pipe.hset(keys.channel(channel.phone_number_id), mapping=hash_fields(data))
         pipe.sadd(keys.CHANNELS, channel.phone_number_id)
         pipe.execute()
         self._forget(channel.phone_number_id)
@@ -107,7 +108,7 @@ class ChannelRepository:
             if cached is not None and cached[0] > time.monotonic():
                 return cached[1]
         writes = self._writes
-        data = self.store.hgetall(keys.channel(phone_number_id))
+        data = text_hash(self.store.hgetall(keys.channel(phone_number_id)))
         channel = self._load(data) if data else None
         if self.cache_seconds:
             with self._cache_lock:
@@ -160,7 +161,7 @@ class ChannelRepository:
         return secret
 
     def all(self) -> list[Channel]:
-        ids = sorted(self.store.smembers(keys.CHANNELS))
+        ids = sorted(texts(list(self.store.smembers(keys.CHANNELS))))
         pipe = self.store.pipeline(transaction=False)
         for phone_number_id in ids:
             pipe.hgetall(keys.channel(phone_number_id))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 import redis
 
@@ -12,7 +12,7 @@ from adapter import messages
 logger = logging.getLogger(__name__)
 
 # A redis.Redis with decode_responses=True. Typed as Any: redis-py's stubs mix bytes and str replies.
-Store: TypeAlias = Any
+Store: TypeAlias = redis.Redis
 
 
 def connect(redis_url: str) -> Store:

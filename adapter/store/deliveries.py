@@ -25,7 +25,7 @@ class DeliveryGate:
 
     def accept(self, delivery_id: str) -> bool:
         """Whether this delivery is new (and the webhook counted either way)."""
-        argv = [
+        argv: list[str | int] = [
             keys.delivery(delivery_id) if delivery_id else "", self.ttl_seconds,
             keys.metric("webhooks_received"), "result=verified,source=helpdesk",
         ]  # fmt: skip

@@ -9,6 +9,7 @@ from typing import Any
 
 from adapter.store import keys
 from adapter.store.connection import Store
+from adapter.store.replies import text_hash
 
 CONVERSATION_TTL_SECONDS = 30 * 24 * 3600
 RETRY_BUTTON_SECONDS = 2 * 24 * 3600  # the helpdesk offers Retry on a failed message for a day
@@ -93,7 +94,7 @@ class Mappings:
     # --- messages ------------------------------------------------------------------
 
     def message(self, phone_number_id: str, wamid: str) -> MessageRef | None:
-        data = self.store.hgetall(keys.wamid(phone_number_id, wamid))
+        data = text_hash(self.store.hgetall(keys.wamid(phone_number_id, wamid)))
         if not data:
             return None
         return MessageRef(

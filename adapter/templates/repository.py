@@ -18,6 +18,7 @@ from typing import Any
 from adapter.clock import Clock, SystemClock
 from adapter.store import keys
 from adapter.store.connection import Store
+from adapter.store.replies import hash_fields, text, texts
 from adapter.templates.model import Template
 
 logger = logging.getLogger(__name__)
@@ -45,9 +46,9 @@ class TemplateRepository:
         pipe = self.store.pipeline(transaction=True)
         pipe.delete(keys.templates(waba_id), keys.template_ids(waba_id))
         if by_field:
-            pipe.hset(keys.templates(waba_id), mapping=by_field)
+            pipe.hset(keys.templates(waba_id), mapping=hash_fields(by_field))
         if ids:
-            pipe.hset(keys.template_ids(waba_id), mapping=ids)
+            pipe.hset(keys.template_ids(waba_id), mapping=hash_fields(ids))
         pipe.set(keys.templates_synced_at(waba_id), repr(self.clock.now()))
         pipe.execute()
 
@@ -58,18 +59,18 @@ class TemplateRepository:
 
     def list(self, waba_id: str) -> builtins.list[Template]:
         """All stored templates of the WABA, by name then language."""
-        found = [_decode(raw) for raw in self.store.hvals(keys.templates(waba_id))]
+        found = [_decode(raw) for raw in texts(self.store.hvals(keys.templates(waba_id)))]
         return sorted(found, key=lambda t: (t.name, t.language))
 
     def get(self, waba_id: str, name: str, language: str) -> Template | None:
         """One template; the language matches case-insensitively with "-" read as "_"."""
         raw = self.store.hget(keys.templates(waba_id), keys.template_field(name, language))
-        return _decode(raw) if raw else None
+        return _decode(text(raw)) if raw else None
 
     def get_by_id(self, waba_id: str, template_id: str | int) -> Template | None:
         field = self.store.hget(keys.template_ids(waba_id), str(template_id))
         raw = self.store.hget(keys.templates(waba_id), field) if field else None
-        return _decode(raw) if raw else None
+        return _decode(text(raw)) if raw else None
 
     # --- webhook patches -------------------------------------------------------------------------
 
@@ -144,7 +145,7 @@ class TemplateRepository:
         if not fields:
             return 0
         by_field = dict(zip(fields, self.store.hmget(keys.templates(waba_id), fields), strict=True))
-        ids = [_decode(raw).id for raw in by_field.values() if raw]
+        ids = [_decode(text(raw)).id for raw in by_field.values() if raw]
         pipe = self.store.pipeline(transaction=True)
         pipe.hdel(keys.templates(waba_id), *fields)
         if ids:
@@ -159,14 +160,14 @@ class TemplateRepository:
         if template_id not in (None, ""):
             field = self.store.hget(keys.template_ids(waba_id), str(template_id))
             if field:
-                return [field]
+                return [text(field)]
             if not name:
                 return []
         if name and language:
             return [keys.template_field(name, language)]
         if name:
             prefix = f"{name}:"
-            return [f for f in self.store.hkeys(keys.templates(waba_id)) if f.startswith(prefix)]
+            return [f for f in texts(self.store.hkeys(keys.templates(waba_id))) if f.startswith(prefix)]
         raise ValueError("name a template by template_id or by name (and language)")
 
     @staticmethod
