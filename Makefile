@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench clean browser-deps
+.PHONY: run test lint typecheck unit bench clean browser-deps bench-deps
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,7 +33,12 @@ browser-deps:
 test: $(STAMP) browser-deps lint typecheck
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
+# The ingest bench drives the adapter with wrk, from Debian's packages.
+bench-deps:
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) \
+		|| echo "bench-deps: could not install wrk; bench ingest will say it cannot run"
+
+bench: $(STAMP) bench-deps
 	$(BIN)/python -m bench
 
 clean:
