@@ -43,7 +43,6 @@ WRONG_CODE = OnboardingProblem(
     "Wrong verification code",
     "The code does not match the last one WhatsApp sent. Check the six digits, or request a new code "
     "(only the newest code works).",
-    136025,
 )
 PIN_MISMATCH = OnboardingProblem(
     "PIN mismatch",
@@ -109,7 +108,7 @@ _BY_CODE: dict[int, OnboardingProblem] = {
     133009: TOO_FAST,
     133015: RECENTLY_DELETED,
     133016: REGISTER_LIMIT,
-    136025: WRONG_CODE,
+    136025: WRONG_CODE,  # older answers named the mismatch with a code of its own
     0: TOKEN_INVALID,
     190: TOKEN_INVALID,
     10: PERMISSION,
@@ -145,6 +144,8 @@ def explain(exc: ExternalApiError, step: str = "") -> OnboardingProblem:
         return OnboardingProblem(known.title, known.fix, exc.code, retry_after=wait)
     if code == 100 and ("does not exist" in words or "unsupported" in words or "cannot be loaded" in words):
         return NOT_VISIBLE
+    if code == 100 and step == "verify_code":  # Meta's answer to a wrong code: "Invalid parameter"
+        return OnboardingProblem(WRONG_CODE.title, WRONG_CODE.fix, code)
     entry = error_codes.lookup(code) if code else None
     if entry is not None and code in error_codes.TABLE:
         return OnboardingProblem(entry.title, entry.explanation, code)

@@ -147,9 +147,9 @@ def _graph_error(response: requests.Response) -> GraphApiError:
     if response.is_redirect:
         details = f"redirected to {response.headers.get('Location')}: set GRAPH_API_BASE_URL to the address it leads to"
     entry = error_codes.lookup(code) if code else None
-    retryable = error_codes.is_retryable(code, response.status_code) if code else (
-        response.status_code == 429 or response.status_code >= 500
-    )
+    transient = error.get("is_transient")
+    retryable = error_codes.is_retryable(code or None, response.status_code,
+                                         transient if isinstance(transient, bool) else None)  # fmt: skip
     title = str(error.get("message") or (entry.title if entry else f"HTTP {response.status_code}"))
     explanation = entry.explanation if entry else f"WhatsApp answered HTTP {response.status_code}."
     return GraphApiError(

@@ -221,9 +221,10 @@ _CODES: Final[tuple[ErrorCode, ...]] = (
     ErrorCode(
         131048,
         "Spam rate limit hit",
-        "wait",
-        "WhatsApp is limiting this number because many customers blocked or reported it; the adapter "
-        "waits before resending, and messages should be slowed down.",
+        "never",  # resending into a spam limit lowers the number's quality further
+        "WhatsApp is limiting this number because many customers blocked or reported its messages, so the "
+        "message was not resent: check the number's quality rating in the console and send fewer, "
+        "more expected messages until it recovers.",
     ),
     ErrorCode(
         131049,
@@ -473,15 +474,18 @@ def _is_known(code: int) -> bool:
     return code in TABLE or code in PERMISSION_RANGE
 
 
-def is_retryable(code: int | None, http_status: int | None = None) -> bool:
+def is_retryable(code: int | None, http_status: int | None = None, is_transient: bool | None = None) -> bool:
     """Whether sending again can succeed ("wait" codes count, with a longer wait).
 
     A known code decides on its own: a permanent code stays permanent even when Meta answered 5xx
-    (131045, 133000 and 3 come with HTTP 500). Without a known code, HTTP 429 and 5xx are transient.
+    (131045, 133000 and 3 come with HTTP 500). For a code the table does not know, the error's own
+    `is_transient` flag decides when Meta sent one; without it, HTTP 429 and 5xx are transient.
     Pass `code=None` when the answer carried no Graph error body (a proxy's 502, say).
     """
     if code is not None and _is_known(code):
         return lookup(code).retry != "never"
+    if is_transient is not None:
+        return is_transient
     if http_status is not None and (http_status == 429 or http_status >= 500):
         return True
     return code is not None and lookup(code).retry != "never"

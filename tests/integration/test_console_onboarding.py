@@ -194,7 +194,7 @@ def test_verify_by_voice_then_register_with_a_pin(client: Any, csrf: str, graph:
     assert request["json"] == {"code_method": "VOICE", "language": "en_US"}
     wrong = _step(client, csrf, "verify-code", code="000000" if graph.last_verification_code(w.SIGNUP_PNID) != "000000"
                   else "111111")  # fmt: skip
-    assert wrong.status_code == 400 and "Wrong verification code" in text(wrong) and "136025" in text(wrong)
+    assert wrong.status_code == 400 and "Wrong verification code" in text(wrong) and "WhatsApp error 100" in text(wrong)
     assert _step(client, csrf, "verify-code", code=str(graph.last_verification_code(w.SIGNUP_PNID))).status_code == 302
     assert _step(client, csrf, "register", pin="12345").status_code == 400
     assert _step(client, csrf, "register", pin="123456").status_code == 302
@@ -236,7 +236,10 @@ def test_onboarding_errors_map_every_code_once() -> None:
     def graph_error(code: int, details: str = "", title: str = "x") -> GraphApiError:
         return GraphApiError(code=code, title=title, details=details, retryable=False, explanation="")
 
-    assert oe.explain(graph_error(136025)) == oe.WRONG_CODE
+    assert oe.explain(graph_error(136025)).title == oe.WRONG_CODE.title
+    wrong_code = graph_error(100, "The verification code you entered is incorrect.", "Invalid parameter")
+    assert oe.explain(wrong_code, "verify_code").title == oe.WRONG_CODE.title
+    assert oe.explain(wrong_code, "register").title != oe.WRONG_CODE.title  # only the code check means the code
     assert oe.explain(graph_error(133005)).title == "PIN mismatch"
     assert oe.explain(graph_error(100, "Phone number is already registered on WhatsApp")) == oe.ALREADY_REGISTERED
     assert oe.explain(graph_error(190)).title == oe.TOKEN_INVALID.title

@@ -1356,7 +1356,8 @@ class GraphSimulator:
             number = self._numbers[pnid]
             expected = number["verification_code"]
             if expected is None or str(code) != expected:
-                raise GraphError(136025, "Verification code mismatch", "The verification code is incorrect")
+                # Meta answers a wrong code as an invalid parameter (code 100), not with a code of its own.
+                raise _invalid("The verification code you entered is incorrect.")
             number["verification_code"] = None
             self.phone_numbers[pnid]["code_verification_status"] = "VERIFIED"
         return _json_response({"success": True})

@@ -56,6 +56,17 @@ def test_graph_errors_keep_code_and_trace_and_say_whether_to_retry(
     assert caught.value.explanation.startswith(f"WhatsApp error {code}:")
 
 
+@pytest.mark.parametrize(("is_transient", "status"), [(True, 400), (False, 500)])
+@api.activate
+def test_an_unknown_code_follows_the_error_is_transient_flag(graph: GraphClient, is_transient: bool, status: int) -> None:
+    answer = graph_error(4_242_424, status)
+    answer["json"]["error"]["is_transient"] = is_transient  # type: ignore[index]
+    api.post(f"{GRAPH}/123/messages", **answer)  # type: ignore[arg-type]
+    with pytest.raises(GraphApiError) as caught:
+        graph.send_message("123", "tok", {})
+    assert caught.value.retryable is is_transient
+
+
 @api.activate
 def test_a_5xx_without_a_graph_body_is_retryable(graph: GraphClient) -> None:
     api.post(f"{GRAPH}/123/messages", body="<html>bad gateway</html>", status=502)

@@ -22,7 +22,7 @@ SECTION_7: dict[int, str] = {
     130472: "never", 130497: "never", 131000: "retry", 131005: "never", 131008: "never",
     131009: "never", 131016: "retry", 131021: "never", 131026: "never", 131030: "never",
     131031: "never", 131037: "never", 131042: "never", 131045: "never", 131047: "never",
-    131048: "wait", 131049: "wait", 131050: "never", 131051: "never", 131052: "never",
+    131048: "never", 131049: "wait", 131050: "never", 131051: "never", 131052: "never",
     131053: "never", 131055: "never", 131056: "wait", 131057: "retry", 132000: "never",
     132001: "never", 132005: "never", 132007: "never", 132008: "never", 132012: "never",
     132015: "never", 132016: "never", 132068: "never", 132069: "wait", 133000: "never",
@@ -112,7 +112,7 @@ def test_permission_range_resolves_to_200(code: int) -> None:
         (80007, 400, True),
         (1, 400, True),
         (131049, 400, True),
-        (131048, 400, True),
+        (131048, 400, False),
         (131047, 400, False),
         (131026, 400, False),
         (190, 401, False),
@@ -134,7 +134,7 @@ def test_permission_range_resolves_to_200(code: int) -> None:
     ids=[
         "throughput", "pair-rate", "maintenance", "server-unavailable", "something-wrong",
         "service-unavailable", "api-service", "too-many-calls", "waba-rate", "api-unknown",
-        "wait-marketing-limit", "wait-spam", "reengagement", "undeliverable", "token-expired",
+        "wait-marketing-limit", "spam-never-resent", "reengagement", "undeliverable", "token-expired",
         "auth", "invalid-param", "template-missing", "known-never-beats-500",
         "deregistration-beats-500", "api-method-beats-500", "unknown-429", "unknown-502",
         "unknown-400", "unknown-no-http", "no-code-503", "no-code-429", "no-code-400", "nothing",
@@ -142,6 +142,22 @@ def test_permission_range_resolves_to_200(code: int) -> None:
 )  # fmt: skip
 def test_is_retryable(code: int | None, http_status: int | None, expected: bool) -> None:
     assert is_retryable(code, http_status) is expected
+
+
+@pytest.mark.parametrize(
+    ("code", "http_status", "is_transient", "expected"),
+    [(999999, 400, True, True), (999999, 500, False, False), (131047, 400, True, False), (130429, 400, False, True)],
+    ids=["unknown-says-transient", "unknown-says-permanent", "known-never-wins", "known-retry-wins"],
+)
+def test_meta_is_transient_flag_decides_for_codes_the_table_does_not_know(
+    code: int, http_status: int, is_transient: bool, expected: bool
+) -> None:
+    assert is_retryable(code, http_status, is_transient) is expected
+
+
+def test_the_spam_limit_is_explained_and_not_resent() -> None:
+    entry = lookup(131048)
+    assert entry.retry == "never" and "quality" in entry.explanation and "not resent" in entry.explanation
 
 
 @pytest.mark.parametrize(
@@ -161,7 +177,7 @@ def test_is_retryable(code: int | None, http_status: int | None, expected: bool)
         (131049, 5, 86400.0),
         (133015, 0, 300.0),
         (133016, 0, 259200.0),
-        (131048, 0, WAIT_FALLBACK_SECONDS),
+        (133008, 0, WAIT_FALLBACK_SECONDS),
         (131000, 0, None),
         (2, 3, None),
         (131047, 0, None),
