@@ -16,7 +16,6 @@ from adapter.errors import ConfigurationError
 from adapter.helpdesk.client import HelpdeskClient
 from adapter.meta.client import GraphClient
 from adapter.metrics import Metrics
-from adapter.monitoring.number_health import name_gate_reason
 from adapter.queue.queue import JobQueue
 from adapter.settings import Settings
 from adapter.store.channels import ChannelRepository
@@ -79,7 +78,6 @@ class Services:
             events=self.events,
             deferred=self.deferred,
             unknown_outcome_wait_seconds=self.settings.unknown_outcome_wait_seconds,
-            name_gate=lambda phone_number_id: name_gate_reason(self.store, phone_number_id),
         )
 
 

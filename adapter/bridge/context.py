@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from adapter.bridge.optout import OptOuts
@@ -34,4 +33,3 @@ class BridgeContext:
     window_attributes_every_seconds: float = 300
     unknown_outcome_wait_seconds: float = 60
     # Why business messages from a number are held (its display name is not approved yet), or None.
-    name_gate: Callable[[str], str | None] = lambda _phone_number_id: None

@@ -65,10 +65,6 @@ def recipient(customer: str) -> dict[str, str]:
 
 
 def send_agent_reply(ctx: BridgeContext, channel: Channel, reply: AgentReply) -> None:
-    held = ctx.name_gate(channel.phone_number_id)
-    if held:  # Meta would accept it and never deliver it: say so now instead
-        fail_message(ctx, channel, reply, held)
-        return
     decision = ctx.gate.check(channel, reply)
     if not decision.send:
         refuse(ctx, channel, reply, decision)

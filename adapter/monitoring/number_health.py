@@ -24,10 +24,10 @@ KNOWN_NAME_STATUSES = APPROVED_NAMES | {"PENDING_REVIEW", "DECLINED", "EXPIRED",
 # phone_number_name_update `decision` -> the name_status Graph would show.
 DECISIONS = {"APPROVED": "APPROVED", "REJECTED": "DECLINED", "PENDING": "PENDING_REVIEW", "DEFERRED": "DEFERRED"}
 UNSUBSCRIBING_EVENTS = frozenset({"PARTNER_APP_UNINSTALLED", "PARTNER_REMOVED", "ACCOUNT_DELETED"})
-NAME_GATE = (
-    "Messages sent but not received: Meta has not approved the display name {name} of {number} yet "
-    "(status {status}). Customers can still write to you, but WhatsApp holds business messages until the "
-    "name is approved; check the number in the console."
+# Meta's review of the display name gates branding, not delivery: replies are sent whatever its status.
+NAME_WARNING = (
+    "Display name not approved: Meta has not approved the display name {name} of {number} (status {status}). "
+    "Messages are still delivered, but customers see the phone number instead of the name until it is approved."
 )
 
 
@@ -156,12 +156,11 @@ def name_approved(store: Store, phone_number_id: str) -> bool | None:
     return read_health(store, phone_number_id).name_approved
 
 
-def name_gate_reason(store: Store, phone_number_id: str) -> str | None:
-    """The explanation for holding or failing a business message while the name is not approved; None if sendable
-    (approved, or unknown: the console never blocks on a guess)."""
+def name_warning(store: Store, phone_number_id: str) -> str | None:
+    """What the console warns while the display name is not approved; None when approved or not known yet."""
     health = read_health(store, phone_number_id)
     if health.name_approved is not False:
         return None
     name = health.requested_name or health.verified_name or "(none)"
     number = health.display_phone_number or phone_number_id
-    return NAME_GATE.format(name=f"“{name}”", number=number, status=health.name_status)
+    return NAME_WARNING.format(name=f"“{name}”", number=number, status=health.name_status)

@@ -70,7 +70,8 @@ def seed(graph: GraphSimulator, helpdesk: HelpdeskSimulator) -> dict[str, Any]:
     graph.reset()
     helpdesk.reset()
     graph.subscribed_apps.clear()
-    graph.add_phone_number(PNID, display_phone_number=DISPLAY, waba_id=WABA, access_token=TOKEN)
+    graph.add_phone_number(PNID, display_phone_number=DISPLAY, waba_id=WABA, access_token=TOKEN,
+                           name_status="APPROVED")  # fmt: skip
     graph.add_phone_number(SIGNUP_PNID, display_phone_number=SIGNUP_DISPLAY, waba_id=SIGNUP_WABA,
                            access_token=SIGNUP_TOKEN, verified_name="Acme Sales", registered=False)  # fmt: skip
     helpdesk.add_account(ACCOUNT)

@@ -67,17 +67,19 @@ def name_update(decision: str, **extra: Any) -> dict[str, Any]:
             "rejection_reason": None, **extra}  # fmt: skip
 
 
-def test_the_display_name_gates_outbound_until_meta_approves_it(client: Any, csrf: str, services: Any) -> None:
+def test_the_console_warns_while_the_display_name_is_not_approved(client: Any, csrf: str, services: Any) -> None:
     assert number_health.name_approved(services.store, w.PNID) is True  # Graph said APPROVED when it was connected
     assert account_event(services, "phone_number_name_update", name_update("PENDING"))
     assert number_health.name_approved(services.store, w.PNID) is False
-    reason = number_health.name_gate_reason(services.store, w.PNID)
-    assert reason is not None and reason.startswith("Messages sent but not received") and "PENDING_REVIEW" in reason
+    warning = number_health.name_warning(services.store, w.PNID)
+    assert warning is not None and warning.startswith("Display name not approved") and "PENDING_REVIEW" in warning
+    assert "Messages are still delivered" in warning
     page = text(client.get(f"/admin/numbers/{w.PNID}"))
-    assert "Messages sent but not received:" in page and "outbound messages from the business are gated" in page
+    assert "Display name not approved:" in page and "not whether they receive your replies" in page
+    assert "Display name not approved:" in text(client.get("/admin/numbers"))
     account_event(services, "phone_number_name_update", name_update("APPROVED"))
     assert number_health.name_approved(services.store, w.PNID) is True
-    assert number_health.name_gate_reason(services.store, w.PNID) is None
+    assert number_health.name_warning(services.store, w.PNID) is None
     assert not account_event(services, "phone_number_name_update",
                                           {**name_update("APPROVED"), "display_phone_number": "999"})  # fmt: skip
     assert number_health.name_approved(services.store, "unknown-number") is None

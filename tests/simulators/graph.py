@@ -337,10 +337,12 @@ class GraphSimulator:
         access_token: str,
         verified_name: str = "Acme Support",
         registered: bool = True,
+        name_status: str = "PENDING_REVIEW",
     ) -> None:
         """Register a business number; its token is valid for every number and the templates of its WABA.
 
-        ``registered=False`` starts it unregistered (sends answer 133010 until ``/register``).
+        ``registered=False`` starts it unregistered (sends answer 133010 until ``/register``). Like a new
+        number at Meta, its display name starts under review (it does not stop messages).
         """
         with self._lock:
             self.phone_numbers[phone_number_id] = {
@@ -349,7 +351,7 @@ class GraphSimulator:
                 "verified_name": verified_name,
                 "code_verification_status": "VERIFIED",
                 "quality_rating": "GREEN",
-                "name_status": "APPROVED",
+                "name_status": name_status,
                 "status": "CONNECTED" if registered else "PENDING",
                 "platform_type": "CLOUD_API" if registered else "NOT_APPLICABLE",
                 "throughput": {"level": "STANDARD"},

@@ -58,7 +58,7 @@ def test_graph_errors_keep_code_and_trace_and_say_whether_to_retry(
 
 @pytest.mark.parametrize(("is_transient", "status"), [(True, 400), (False, 500)])
 @api.activate
-def test_an_unknown_code_follows_the_error_is_transient_flag(graph: GraphClient, is_transient: bool, status: int) -> None:
+def test_an_unknown_code_follows_is_transient(graph: GraphClient, is_transient: bool, status: int) -> None:
     answer = graph_error(4_242_424, status)
     answer["json"]["error"]["is_transient"] = is_transient  # type: ignore[index]
     api.post(f"{GRAPH}/123/messages", **answer)  # type: ignore[arg-type]

@@ -35,7 +35,7 @@ def _summary(services: Services, channel: Channel, backlog: dict[str, dict[str, 
         "colours": charts.failure_colours(hours),
         "totals": {"in": sum(h.inbound for h in hours), "out": sum(h.outbound for h in hours),
                    "failed": sum(h.failed for h in hours)},  # fmt: skip
-        "gate": number_health.name_gate_reason(services.store, pnid),
+        "name_warning": number_health.name_warning(services.store, pnid),
     }
 
 
