@@ -2,8 +2,10 @@
 
 The browser posts the code from FB.login's callback and the WA_EMBEDDED_SIGNUP message in whatever
 order they come. The code is exchanged for the business token at once (it lives 30 seconds); whichever
-half arrives second finds both in Redis and connects the number. FINISH_ONLY_WABA has no number yet:
-the admin then enters one (verification.add_number) and verifies it on its page.
+half arrives second finds both in Redis and connects the number, then registers it with the Cloud API
+(POST /{phone-number-id}/register) with the PIN the admin chose or one generated and shown once: until
+it is registered, Meta refuses every send (133010), so only then is it "connected". FINISH_ONLY_WABA has
+no number yet: the admin then enters one (verification.add_number) and verifies it on its page.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from adapter.console import verification
 from adapter.console.connect import connect_number
 from adapter.console.installation import Installation, seal, unseal
 from adapter.console.onboarding_errors import OnboardingFailed, explain
 from adapter.errors import BadRequest, ExternalApiError, NotFound, RequestError
 from adapter.services import Services
 from adapter.store import keys
+from adapter.store.channels import Channel
 from adapter.store.replies import hash_fields, text_hash
 
 logger = logging.getLogger(__name__)
@@ -33,7 +37,8 @@ _ID = re.compile(r"^\d{1,32}$")
 
 @dataclass(frozen=True)
 class SignupState:
-    """waiting | connected | needs_number | failed | cancelled, with what the admin should read."""
+    """waiting | connected | needs_registration | needs_number | failed | cancelled, with what the admin should
+    read."""
 
     state: str
     message: str = ""
@@ -115,12 +120,22 @@ def record_code(services: Services, installation: Installation, signup_id: str, 
 
 
 def record_session(
-    services: Services, installation: Installation, signup_id: str, owner: str, event: Any, agent_bot_id: int | None
+    services: Services,
+    installation: Installation,
+    signup_id: str,
+    owner: str,
+    event: Any,
+    agent_bot_id: int | None,
+    pin: str = "",
 ) -> SignupState:
-    """The WA_EMBEDDED_SIGNUP message's parsed JSON (type, event, data)."""
+    """The WA_EMBEDDED_SIGNUP message's parsed JSON (type, event, data); `pin` is the two-step verification
+    PIN the admin chose for registering the number, empty to have one generated."""
     data = _load(services, signup_id, owner)
     if data.get("state") != "waiting":
         return _state(data)
+    pin = pin.strip()
+    if pin and not verification.SIX_DIGITS.match(pin):
+        raise BadRequest("The PIN has exactly 6 digits (or leave it empty to have one generated)")
     if not isinstance(event, dict) or event.get("type") != "WA_EMBEDDED_SIGNUP":
         raise BadRequest("not a WA_EMBEDDED_SIGNUP message")
     name = str(event.get("event") or "")
@@ -136,7 +151,8 @@ def record_session(
     if not _ID.match(waba_id) or (name != ONLY_WABA and not _ID.match(pnid)):
         raise BadRequest("the signup message lacks a numeric waba_id and phone_number_id")
     half = {"event": name, "waba_id": waba_id, "phone_number_id": pnid if name != ONLY_WABA else "",
-            "agent_bot_id": "" if agent_bot_id is None else str(agent_bot_id)}  # fmt: skip
+            "agent_bot_id": "" if agent_bot_id is None else str(agent_bot_id),
+            "pin": seal(services, pin) if pin else ""}  # fmt: skip
     return _try_to_connect(services, installation, signup_id, _store_half(services, signup_id, half))
 
 
@@ -162,11 +178,39 @@ def _try_to_connect(
     except ExternalApiError as exc:
         message = explain(exc, "connect").text
     else:
-        _finish(services, signup_id, {"state": "connected", "token": ""})
-        return SignupState("connected", phone_number_id=channel.phone_number_id, waba_id=channel.waba_id)
+        return _register(services, signup_id, channel, unseal(services, data["pin"]) if data.get("pin") else "")
     logger.warning("Embedded Signup %s could not connect the number: %s", signup_id, message)
     _finish(services, signup_id, {"state": "failed", "message": message, "token": ""})
     return SignupState("failed", message, data.get("phone_number_id", ""), data.get("waba_id", ""))
+
+
+def _register(services: Services, signup_id: str, channel: Channel, chosen_pin: str) -> SignupState:
+    pin = chosen_pin or f"{secrets.randbelow(1_000_000):06d}"
+    try:
+        verification.register(services, channel, pin)
+    except OnboardingFailed as exc:
+        message = (f"The number is connected to the helpdesk, but WhatsApp did not register it: {exc.problem.text} "
+                   "Register it on this page; until then WhatsApp refuses to send from it.")  # fmt: skip
+        logger.warning("Embedded Signup %s connected %s but could not register it: %s", signup_id,
+                       channel.phone_number_id, exc.problem.text)  # fmt: skip
+        _finish(services, signup_id, {"state": "needs_registration", "message": message, "token": "", "pin": "",
+                                      "phone_number_id": channel.phone_number_id})  # fmt: skip
+        return SignupState("needs_registration", message, channel.phone_number_id, channel.waba_id)
+    # A generated PIN is kept, sealed, only until the admin's browser has been shown it once (take_pin).
+    _finish(services, signup_id, {"state": "connected", "token": "", "pin": "",
+                                  "generated_pin": "" if chosen_pin else seal(services, pin)})  # fmt: skip
+    return SignupState("connected", phone_number_id=channel.phone_number_id, waba_id=channel.waba_id)
+
+
+def first_news_of_registration(services: Services, signup_id: str) -> tuple[bool, str]:
+    """(whether this caller is the first to hear the number is registered, the generated PIN or ""): the
+    first caller gets the PIN and it is gone from Redis, so the browser shows it once."""
+    pipe = services.store.pipeline(transaction=True)
+    pipe.hsetnx(keys.signup(signup_id), "announced", "1")
+    pipe.hget(keys.signup(signup_id), "generated_pin")
+    pipe.hdel(keys.signup(signup_id), "generated_pin")
+    first, sealed, _deleted = pipe.execute()
+    return bool(first), unseal(services, sealed) if first and sealed else ""
 
 
 def waba_in_progress(services: Services, signup_id: str, owner: str) -> tuple[str, str, int | None]:

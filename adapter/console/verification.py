@@ -101,4 +101,4 @@ def register(services: Services, channel: Channel, pin: str) -> str:
         save_health(services.store, channel.phone_number_id, changes)
     except ExternalApiError:
         save_health(services.store, channel.phone_number_id, {"status": "CONNECTED"})
-    return "The number is registered: it can send and receive WhatsApp messages once its display name is approved."
+    return "The number is registered: it can send and receive WhatsApp messages."

@@ -52,7 +52,7 @@ def name_update(graph: GraphSimulator, live: w.LiveAdapter, decision: str) -> No
     )
 
 
-def test_embedded_signup_then_verify_by_voice_and_the_display_name_review(
+def test_embedded_signup_registers_with_the_chosen_pin_and_the_display_name_review(
     page: Any, live: w.LiveAdapter, graph: GraphSimulator, helpdesk: HelpdeskSimulator, bot: dict[str, Any],
     shot: Shots,
 ) -> None:
@@ -66,6 +66,7 @@ def test_embedded_signup_then_verify_by_voice_and_the_display_name_review(
     page.get_by_role("link", name="Connect WhatsApp").first.click()
     page.get_by_text("Ready: Meta").wait_for()
     page.locator("#agent").select_option(label="Keloa AI")
+    page.locator("#signup-pin").fill("246810")
     shot("connect")
     page.get_by_role("button", name="Sign in with Meta").click()
     page.wait_for_url(re.compile(f"/admin/numbers/{w.SIGNUP_PNID}$"))
@@ -77,30 +78,20 @@ def test_embedded_signup_then_verify_by_voice_and_the_display_name_review(
     inbox = next(i for i in helpdesk.inboxes.values() if i["webhook_url"].endswith(w.SIGNUP_PNID))
     assert inbox["agent_bot_id"] == bot["id"] and inbox["additional_attributes"]["agent_reply_time_window"] == 24
 
-    page.get_by_role("button", name="Call me instead").click()
-    page.get_by_text("WhatsApp is calling the number now").wait_for()
-    page.locator("input[name=code]").fill("000000" if graph.last_verification_code(w.SIGNUP_PNID) != "000000"
-                                          else "111111")  # fmt: skip
-    page.get_by_role("button", name="Verify").click()
-    page.get_by_text("Wrong verification code").wait_for()
-    shot("wrong-code")
-    page.locator("input[name=code]").fill(str(graph.last_verification_code(w.SIGNUP_PNID)))
-    page.get_by_role("button", name="Verify").click()
-    page.get_by_text("The number is verified").wait_for()
-    page.locator("input[name=pin]").fill("246810")
-    page.get_by_role("button", name="Register").click()
-    page.get_by_text("The number is registered", exact=False).first.wait_for()
+    page.get_by_text("Registered with WhatsApp with the PIN you chose").wait_for()  # registered before "connected"
     assert graph.is_registered(w.SIGNUP_PNID)
+    assert [r["json"]["pin"] for r in graph.requests_log if r["path"].endswith("/register")] == ["246810"]
+    shot("registered")
 
     name_update(graph, live, "PENDING")
     page.reload()
-    page.get_by_text("Messages sent but not received:").first.wait_for()
-    assert "outbound messages from the business are gated" in page.content()
+    page.get_by_text("Display name not approved:").first.wait_for()
+    assert "not whether they receive your replies" in page.content()
     shot("name-pending")
     name_update(graph, live, "APPROVED")
     page.reload()
     page.get_by_text("Customers see “Acme Sales”").wait_for()
-    assert "Messages sent but not received:" not in page.content()
+    assert "Display name not approved:" not in page.content()
     shot("name-approved")
 
 
@@ -183,7 +174,7 @@ def test_manual_connect_template_dashboard_app_troubleshooting_and_disconnect(
     assert len(helpdesk.inboxes) == 1
 
 
-def test_finish_only_waba_code_first_then_add_the_number_and_an_error_page(
+def test_finish_only_waba_then_add_the_number_verify_by_voice_and_an_error_page(
     page: Any, live: w.LiveAdapter, graph: GraphSimulator, shot: Shots,
 ) -> None:
     sign_in_and_install(page, live)
@@ -200,6 +191,16 @@ def test_finish_only_waba_code_first_then_add_the_number_and_an_error_page(
     page.get_by_role("button", name="Add the number").click()
     page.wait_for_url(re.compile(f"/admin/numbers/{w.SIGNUP_PNID}$"))
     page.get_by_text("Verify it now").wait_for()
+    page.get_by_role("button", name="Call me instead").click()
+    page.get_by_text("WhatsApp is calling the number now").wait_for()
+    page.locator("input[name=code]").fill("000000" if graph.last_verification_code(w.SIGNUP_PNID) != "000000"
+                                          else "111111")  # fmt: skip
+    page.get_by_role("button", name="Verify").click()
+    page.get_by_text("Wrong verification code").wait_for()
+    shot("wrong-code")
+    page.locator("input[name=code]").fill(str(graph.last_verification_code(w.SIGNUP_PNID)))
+    page.get_by_role("button", name="Verify").click()
+    page.get_by_text("The number is verified").wait_for()
     graph.mark_registered_elsewhere(w.SIGNUP_PNID)
     page.locator("input[name=pin]").fill("246810")
     page.get_by_role("button", name="Register").click()

@@ -3,6 +3,7 @@ the console, against the Graph and helpdesk simulators; every onboarding error i
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -123,13 +124,53 @@ def test_embedded_signup_joins_the_code_and_the_session_in_either_order(
     first, second = halves if code_first else halves[::-1]
     waiting = _post(client, csrf, *first)
     assert waiting.status_code == 200 and waiting.json["state"] == "waiting"
+    assert not graph.is_registered(w.SIGNUP_PNID)
     joined = _post(client, csrf, *second)
     assert joined.json["state"] == "connected" and joined.json["redirect"] == f"/admin/numbers/{w.SIGNUP_PNID}"
     assert client.get(base, headers={"Accept": "application/json"}).json["state"] == "connected"
     channel = app.extensions["adapter"].channels.get(w.SIGNUP_PNID)
     assert channel.graph_access_token == w.SIGNUP_TOKEN and w.SIGNUP_WABA in graph.subscribed_apps
+    register = [r for r in graph.requests_log if r["path"].endswith(f"/{w.SIGNUP_PNID}/register")]
+    assert len(register) == 1 and graph.is_registered(w.SIGNUP_PNID)  # registered before it is called connected
+    pin = register[0]["json"]["pin"]
+    assert re.fullmatch(r"\d{6}", pin) and register[0]["json"]["messaging_product"] == "whatsapp"
+    number_page = text(client.get(joined.json["redirect"]))
+    assert f"two-step verification PIN is {pin}" in number_page and "shown only once" in number_page
+    assert pin not in text(client.get(joined.json["redirect"]))  # once
+    assert client.get(base, headers={"Accept": "application/json"}).json["state"] == "connected"
+    assert pin not in text(client.get(f"/admin/numbers/{w.SIGNUP_PNID}"))
     exchange = [r for r in graph.requests_log if r["path"].endswith("/oauth/access_token")]
     assert exchange[0]["query"]["client_id"] == w.META_APP_ID and exchange[0]["query"]["code"] == "code-1"
+
+
+def test_embedded_signup_registers_with_the_chosen_pin_or_says_what_is_left(
+    client: Any, csrf: str, graph: GraphSimulator
+) -> None:
+    graph.add_signup_code("code-p", w.SIGNUP_TOKEN)
+    signup_id = _signup(client, csrf)
+    base = f"/admin/connect/signup/{signup_id}"
+    bad = _post(client, csrf, f"{base}/session", {"message": FINISH, "pin": "12a"})
+    assert bad.status_code == 400 and "6 digits" in bad.json["message"]
+    _post(client, csrf, f"{base}/code", {"code": "code-p"})
+    joined = _post(client, csrf, f"{base}/session", {"message": FINISH, "pin": "135790"})
+    assert joined.json["state"] == "connected"
+    assert [r["json"]["pin"] for r in graph.requests_log if r["path"].endswith("/register")] == ["135790"]
+    assert "with the PIN you chose" in text(client.get(joined.json["redirect"]))
+
+
+def test_embedded_signup_whose_registration_fails_is_not_called_connected(
+    client: Any, csrf: str, graph: GraphSimulator, app: Any
+) -> None:
+    graph.add_signup_code("code-r", w.SIGNUP_TOKEN)
+    graph.mark_registered_elsewhere(w.SIGNUP_PNID)
+    signup_id = _signup(client, csrf)
+    _post(client, csrf, f"/admin/connect/signup/{signup_id}/code", {"code": "code-r"})
+    state = _post(client, csrf, f"/admin/connect/signup/{signup_id}/session", {"message": FINISH}).json
+    assert state["state"] == "needs_registration" and "did not register it" in state["message"]
+    assert "Phone number already registered" in state["message"]
+    page = text(client.get(state["redirect"]))
+    assert "did not register it" in page and "Call me instead" in page  # the register form is there
+    assert app.extensions["adapter"].channels.get(w.SIGNUP_PNID) is not None
 
 
 def test_a_used_code_and_a_cancelled_signup_say_what_to_do(client: Any, csrf: str, graph: GraphSimulator) -> None:
@@ -167,12 +208,10 @@ def test_finish_only_waba_asks_for_the_number_then_connects_it(
 
 
 def _connect_signup_number(client: Any, csrf: str, graph: GraphSimulator) -> None:
-    graph.add_signup_code("code-v", w.SIGNUP_TOKEN)
-    signup_id = _signup(client, csrf)
-    _post(client, csrf, f"/admin/connect/signup/{signup_id}/code", {"code": "code-v"})
-    assert _post(client, csrf, f"/admin/connect/signup/{signup_id}/session", {"message": FINISH}).json["state"] == (
-        "connected"
-    )
+    """Connected by ids and token, so the number is left to verify and register on its page."""
+    connected = client.post("/admin/connect/manual", data={"waba_id": w.SIGNUP_WABA, "phone_number_id": w.SIGNUP_PNID,
+                                                           "token": w.SIGNUP_TOKEN, "csrf_token": csrf})  # fmt: skip
+    assert connected.status_code == 302 and not graph.is_registered(w.SIGNUP_PNID)
 
 
 def _step(client: Any, csrf: str, step: str, **form: str) -> Any:

@@ -76,9 +76,21 @@ def connect_manual() -> Response | tuple[str, int]:
                 phone_number_id=channel.phone_number_id)  # fmt: skip
 
 
+PIN_SHOWN_ONCE = (
+    "Registered with WhatsApp. Its two-step verification PIN is {pin}: write it down now, it is shown only "
+    "once, and WhatsApp asks for it whenever the number is registered again."
+)
+
+
 def _signup_answer(state: signup.SignupState, signup_id: str) -> Response:
     body: dict[str, Any] = state.as_json()
     if state.state == "connected":
+        first, pin = signup.first_news_of_registration(svc(), signup_id)
+        if first:
+            flash(PIN_SHOWN_ONCE.format(pin=pin) if pin else "Registered with WhatsApp with the PIN you chose.", "ok")
+        body["redirect"] = url_for("console.number", phone_number_id=state.phone_number_id)
+    elif state.state == "needs_registration":
+        flash(state.message, "error")
         body["redirect"] = url_for("console.number", phone_number_id=state.phone_number_id)
     elif state.state == "needs_number":
         body["redirect"] = url_for("console.signup_number", signup_id=signup_id)
@@ -100,8 +112,11 @@ def signup_session(signup_id: str) -> Response:
     bot = body.get("agent_bot_id")
     if bot not in (None, "") and not str(bot).isdigit():
         raise BadRequest("agent_bot_id must be a number")
+    pin = body.get("pin")
+    if pin is not None and not isinstance(pin, str):
+        raise BadRequest("pin must be a string of 6 digits")
     state = signup.record_session(svc(), _installation(), signup_id, session_owner(), body.get("message"),
-                                  int(bot) if bot not in (None, "") else None)  # fmt: skip
+                                  int(bot) if bot not in (None, "") else None, pin or "")  # fmt: skip
     return _signup_answer(state, signup_id)
 
 

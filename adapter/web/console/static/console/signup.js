@@ -69,7 +69,8 @@
     if (!data || data.type !== "WA_EMBEDDED_SIGNUP") return;
     say("Meta finished (" + data.event + "). Connecting…");
     var agent = document.getElementById("agent");
-    post(box.dataset.sessionUrl, {message: data, agent_bot_id: agent ? agent.value : ""})
+    var pin = document.getElementById("signup-pin");
+    post(box.dataset.sessionUrl, {message: data, agent_bot_id: agent ? agent.value : "", pin: pin ? pin.value : ""})
       .then(function (state) { handle(state); poll(); }, fail);
   });
 
