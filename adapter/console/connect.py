@@ -37,10 +37,10 @@ def require_ids(waba_id: str, phone_number_id: str) -> None:
 
 
 def waba_numbers(services: Services, waba_id: str, token: str) -> list[dict[str, Any]]:
-    """GET /{waba-id}/phone_numbers: the numbers of the WhatsApp Business Account."""
+    """GET /{waba-id}/phone_numbers: the numbers of the WhatsApp Business Account, every page."""
     params = {"fields": "id,display_phone_number,verified_name,code_verification_status,status"}
-    data = services.graph.get(f"/{waba_id}/phone_numbers", token, params).get("data") or []
-    return [item for item in data if isinstance(item, dict)]
+    return [item for item in services.graph.get_all(f"/{waba_id}/phone_numbers", token, params)
+            if isinstance(item, dict)]  # fmt: skip
 
 
 def check_number(services: Services, waba_id: str, phone_number_id: str, token: str) -> dict[str, Any]:

@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 # Where Meta serves media from (lookaside.fbsbx.com and its CDNs).
 META_MEDIA_DOMAINS = (".fbsbx.com", ".facebook.com", ".fbcdn.net", ".whatsapp.net")
+# A verified business may hold 6,000 templates: this bound only stops a paging loop that never ends.
+MAX_PAGES = 1000
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,22 @@ class GraphClient:
     def get(self, path: str, token: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """Any Graph GET (phone number fields, templates…)."""
         return self._call("GET", path, token, params=params)
+
+    def get_all(self, path: str, token: str, params: dict[str, Any] | None = None) -> list[Any]:
+        """Every item of a Graph list edge (phone numbers, templates…), following `paging.next` to the last page."""
+        page = self.get(path, token, params)
+        items: list[Any] = []
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            data = page.get("data") or []
+            items.extend(data)
+            next_url = (page.get("paging") or {}).get("next")
+            if not next_url or next_url in seen or not data:
+                return items
+            seen.add(str(next_url))
+            page = self.get(str(next_url), token)  # absolute: it already carries fields, limit and cursor
+        logger.warning("stopped reading %s after %d pages", path, MAX_PAGES)
+        return items
 
     def post(self, path: str, token: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         return self._call("POST", path, token, json=body)

@@ -207,6 +207,18 @@ def test_finish_only_waba_asks_for_the_number_then_connects_it(
     assert app.extensions["adapter"].channels.get(w.SIGNUP_PNID) is not None
 
 
+def test_a_number_on_a_later_page_of_the_waba_is_found(client: Any, csrf: str, graph: GraphSimulator) -> None:
+    for n in range(3):
+        graph.add_phone_number(f"77{n}", display_phone_number=f"1555017000{n}", waba_id=w.SIGNUP_WABA,
+                               access_token=w.SIGNUP_TOKEN)  # fmt: skip
+    graph.phone_number_page_size = 1
+    connected = client.post("/admin/connect/manual", data={"waba_id": w.SIGNUP_WABA, "phone_number_id": "772",
+                                                           "token": w.SIGNUP_TOKEN, "csrf_token": csrf})  # fmt: skip
+    assert connected.status_code == 302 and connected.headers["Location"] == "/admin/numbers/772"
+    listed = [r for r in graph.requests_log if r["path"].endswith(f"/{w.SIGNUP_WABA}/phone_numbers")]
+    assert len(listed) == 4 and all(r["query"].get("after") for r in listed[1:])
+
+
 def _connect_signup_number(client: Any, csrf: str, graph: GraphSimulator) -> None:
     """Connected by ids and token, so the number is left to verify and register on its page."""
     connected = client.post("/admin/connect/manual", data={"waba_id": w.SIGNUP_WABA, "phone_number_id": w.SIGNUP_PNID,

@@ -107,6 +107,7 @@ TEMPLATE_KNOWN_FIELDS = frozenset(
 )  # fmt: skip
 TEMPLATE_NAME_RE = re.compile(r"^[a-z0-9_]{1,512}$")
 DEFAULT_TEMPLATE_LIMIT = 25
+DEFAULT_PHONE_NUMBER_LIMIT = 25
 
 PHONE_FIELDS = (
     "id", "display_phone_number", "verified_name", "code_verification_status", "quality_rating",
@@ -258,6 +259,7 @@ class GraphSimulator:
         self.version = version
         self.webhook_url: str | None = None
         self.strict_templates = True
+        self.phone_number_page_size = DEFAULT_PHONE_NUMBER_LIMIT  # GET /{waba}/phone_numbers without `limit`
         self.webhook_timeout = 10.0
 
         self.phone_numbers: dict[str, dict[str, Any]] = {}
@@ -1117,17 +1119,41 @@ class GraphSimulator:
     def _cursor(template_id: str) -> str:
         return base64.urlsafe_b64encode(template_id.encode()).decode().rstrip("=")
 
+    def _page(self, edge_path: str, items: list[dict[str, Any]], views: list[dict[str, Any]],
+              default_limit: int) -> Response:  # fmt: skip
+        """One page of a list edge as Graph pages: `limit`, `after` cursors, `paging.next` while more remain."""
+        args = request.args
+        try:
+            limit = int(args.get("limit", default_limit))
+        except ValueError:
+            raise _invalid("Param limit must be an integer") from None
+        if limit < 1:
+            raise _invalid("Param limit must be a positive integer")
+        start = 0
+        after = args.get("after")
+        if after:
+            cursors = [self._cursor(str(item["id"])) for item in items]
+            if after not in cursors:
+                raise _invalid("Param after is not a valid cursor")
+            start = cursors.index(after) + 1
+        page = items[start : start + limit]
+        data = views[start : start + limit]
+        if not page:
+            return _json_response({"data": data})
+        paging_cursors = {"before": self._cursor(str(page[0]["id"])), "after": self._cursor(str(page[-1]["id"]))}
+        body: dict[str, Any] = {"data": data, "paging": {"cursors": paging_cursors}}
+        if start + limit < len(items):
+            query = {k: v for k, v in args.items() if k not in ("after", "before")}
+            query["limit"] = str(limit)
+            query["after"] = paging_cursors["after"]
+            body["paging"]["next"] = f"{self.base_url}/{self.version}/{edge_path}?" + urllib.parse.urlencode(query)
+        return _json_response(body)
+
     def _templates_list(self, waba_id: str) -> Response:
         args = request.args
         fields = self._fields(
             args.get("fields"), TEMPLATE_DEFAULT_FIELDS, TEMPLATE_KNOWN_FIELDS, "WhatsAppBusinessHSM"
         )
-        try:
-            limit = int(args.get("limit", DEFAULT_TEMPLATE_LIMIT))
-        except ValueError:
-            raise _invalid("Param limit must be an integer") from None
-        if limit < 1:
-            raise _invalid("Param limit must be a positive integer")
         with self._lock:
             items = [t for tid, t in self.templates.items() if self._template_waba[tid] == waba_id]
         if args.get("name"):
@@ -1136,27 +1162,8 @@ class GraphSimulator:
             if args.get(key):
                 wanted = {v.strip().upper() for v in args[key].split(",")}
                 items = [t for t in items if str(t.get(key, "")).upper() in wanted]
-        start = 0
-        after = args.get("after")
-        if after:
-            cursors = [self._cursor(t["id"]) for t in items]
-            if after not in cursors:
-                raise _invalid("Param after is not a valid cursor")
-            start = cursors.index(after) + 1
-        page = items[start : start + limit]
-        data = [{f: t[f] for f in fields if f in t} for t in page]
-        if not page:
-            return _json_response({"data": data})
-        paging_cursors = {"before": self._cursor(page[0]["id"]), "after": self._cursor(page[-1]["id"])}
-        body: dict[str, Any] = {"data": data, "paging": {"cursors": paging_cursors}}
-        if start + limit < len(items):
-            query = {k: v for k, v in args.items() if k not in ("after", "before")}
-            query["limit"] = str(limit)
-            query["after"] = self._cursor(page[-1]["id"])
-            body["paging"]["next"] = (
-                f"{self.base_url}/{self.version}/{waba_id}/message_templates?" + urllib.parse.urlencode(query)
-            )
-        return _json_response(body)
+        views = [{f: t[f] for f in fields if f in t} for t in items]
+        return self._page(f"{waba_id}/message_templates", items, views, DEFAULT_TEMPLATE_LIMIT)
 
     def _template_get(self, template_id: str) -> Response:
         fields = self._fields(
@@ -1309,7 +1316,9 @@ class GraphSimulator:
         fields = self._phone_fields()
         with self._lock:
             ids = [pnid for pnid, n in self._numbers.items() if n["waba_id"] == waba_id]
-        return _json_response({"data": [self._phone_view(pnid, fields) for pnid in ids]})
+        views = [self._phone_view(pnid, fields) for pnid in ids]
+        return self._page(f"{waba_id}/phone_numbers", [{"id": pnid} for pnid in ids], views,
+                          self.phone_number_page_size)  # fmt: skip
 
     def _phone_number_add(self, waba_id: str) -> Response:
         """POST /{waba}/phone_numbers {cc, phone_number, verified_name}: a new, unregistered number whose

@@ -271,6 +271,22 @@ def _send_with_timeout(sim: GraphSimulator, timeout: float) -> requests.Response
     return requests.post(url, json=_text(), headers=_auth(), timeout=timeout)
 
 
+def test_phone_numbers_are_paged_with_after_cursors(sim: GraphSimulator) -> None:
+    for n in range(2, 6):
+        sim.add_phone_number(f"100{n}", display_phone_number=f"1555000{n}{n}{n}{n}", waba_id=WABA, access_token=TOKEN)
+    sim.phone_number_page_size = 2
+    url: str | None = f"{sim.base_url}/v25.0/{WABA}/phone_numbers?fields=id,display_phone_number"
+    pages: list[list[str]] = []
+    while url:
+        page = requests.get(url, headers=_auth(), timeout=5).json()
+        pages.append([item["id"] for item in page["data"]])
+        assert set(page["paging"]["cursors"]) == {"before", "after"}
+        url = page["paging"].get("next")
+    assert pages == [["1001", "1002"], ["1003", "1004"], ["1005"]]
+    bad = requests.get(f"{sim.base_url}/v25.0/{WABA}/phone_numbers?after=nope", headers=_auth(), timeout=5)
+    _assert_error(bad, 400, 100)
+
+
 def test_templates_pagination_returns_every_page(sim: GraphSimulator) -> None:
     ids = [
         sim.add_template(
