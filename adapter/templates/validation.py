@@ -15,12 +15,13 @@ from adapter.templates.variables import (
     check_named_examples,
     check_positional_examples,
     check_variables,
+    too_many_for_the_length,
 )
 
 NAME = re.compile(r"^[a-z0-9_]{1,512}$")
 CATEGORIES = ("UTILITY", "MARKETING", "AUTHENTICATION")
 PARAMETER_FORMATS = ("POSITIONAL", "NAMED")
-HEADER_FORMATS = ("TEXT", "IMAGE", "VIDEO", "DOCUMENT", "GIF", "LOCATION")
+HEADER_FORMATS = ("TEXT", "IMAGE", "VIDEO", "DOCUMENT", "LOCATION")  # GIF headers exist only off the Cloud API
 URL_IN_TEXT = re.compile(r"https?://|www\.", re.IGNORECASE)
 EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f]")
 
@@ -140,6 +141,13 @@ def _check_body(body: dict[str, Any], *, named: bool, authentication: bool) -> l
         errors.append(f"BODY cannot start with a variable ({first.group(0)}); put some words before it")
     if last:
         errors.append(f"BODY cannot end with a variable ({last.group(0)}); put some words or a full stop after it")
+    crowded = too_many_for_the_length(text)
+    if crowded:
+        variables, words = crowded
+        other = f"{words} other word{'' if words == 1 else 's'}"
+        errors.append(f"BODY has {variables} variables and only {other}; Meta refuses templates with "
+                      f"too many variables for their length: write at least {2 * variables + 1} words besides "
+                      "the variables")  # fmt: skip
     for match in re.finditer(r"(\{\{[^{}]*\}\})\s*(?=(\{\{[^{}]*\}\}))", text):
         errors.append(
             f"BODY variables {match.group(1)} and {match.group(2)} are next to each other; put words between them"
@@ -160,6 +168,8 @@ def _check_body(body: dict[str, Any], *, named: bool, authentication: bool) -> l
 
 def _check_header(header: dict[str, Any], *, named: bool, authentication: bool) -> list[str]:
     fmt = str(header.get("format") or "").upper()
+    if fmt == "GIF":
+        return ["HEADER GIF is not available on the WhatsApp Cloud API; use a VIDEO header with an MP4 instead"]
     if fmt not in HEADER_FORMATS:
         return ["HEADER needs a format: TEXT, IMAGE, VIDEO, DOCUMENT or LOCATION"]
     if authentication:

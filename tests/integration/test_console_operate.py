@@ -216,7 +216,7 @@ def test_templates_are_created_edited_and_deleted_from_the_console(
     assert "rejected" in listing and "PROMOTIONAL" in listing and "missing opt-in" in listing
     edit_url = f"/admin/templates/{w.WABA}/{template_id}/edit"
     assert "Ana\nP-77" in text(client.get(edit_url))
-    edited = client.post(edit_url, data={**form, "body": "Hello {{1}}, parcel {{2}} ships today."})
+    edited = client.post(edit_url, data={**form, "body": "Hello {{1}}, your parcel {{2}} ships today."})
     assert edited.status_code == 302 and graph.templates[template_id]["status"] == "PENDING"
     assert "Hello {{1}}" in graph.templates[template_id]["components"][0]["text"]
     deleted = client.post(f"/admin/templates/{w.WABA}/{template_id}/delete", data={"csrf_token": csrf})

@@ -93,7 +93,7 @@ DEFINITION: dict[str, Any] = {
     "category": "utility",
     "language": "en_US",
     "components": [
-        {"type": "BODY", "text": "Hi {{1}}, your order {{2}} shipped.", "example": {"body_text": [["Ann", "A-1"]]}},
+        {"type": "BODY", "text": "Hi {{1}}, your order {{2}} has shipped.", "example": {"body_text": [["Ann", "A-1"]]}},
         {"type": "FOOTER", "text": "Acme"},
     ],
 }
@@ -114,6 +114,8 @@ def test_create_with_local_errors_never_reaches_meta(sim: GraphSimulator, graph:
     assert raised.value.details == [
         "BODY cannot start with a variable ({{1}}); put some words before it",
         "BODY cannot end with a variable ({{2}}); put some words or a full stop after it",
+        "BODY has 2 variables and only 1 other word; Meta refuses templates with too many variables for their "
+        "length: write at least 5 words besides the variables",
         'BODY has 2 variables, so it needs example.body_text with 2 values, e.g. [["…", "…"]]',
     ]
     assert sim.requests_log == []

@@ -47,7 +47,7 @@ def named() -> dict[str, Any]:
         "components": [
             {
                 "type": "BODY",
-                "text": "Hi {{first_name}}, your code is {{code}}.",
+                "text": "Hi {{first_name}}, your code is {{code}} for today.",
                 "example": {
                     "body_text_named_params": [
                         {"param_name": "first_name", "example": "João"},
@@ -116,26 +116,31 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("unknown_component", lambda d: d["components"].append({"type": "CAROUSEL"}),
      "components[4] has type 'CAROUSEL'; use HEADER, BODY, FOOTER or BUTTONS"),
     ("body_too_long", body("Hi " + "x" * 1030 + "."), "BODY text is 1034 characters; the limit is 1024"),
-    ("positional_gap", body("Hi {{1}}, order {{3}} ok.", "a", "b"),
+    ("positional_gap", body("Hi {{1}}, your order {{3}} is ready now.", "a", "b"),
      "BODY variables must be numbered from {{1}} without gaps; found {{1}}, {{3}}"),
-    ("positional_out_of_order", body("Hi {{2}}, order {{1}} ok.", "a", "b"),
+    ("positional_out_of_order", body("Hi {{2}}, your order {{1}} is ready now.", "a", "b"),
      "BODY variables must appear in order {{1}}, {{2}}…; found {{2}}, {{1}}"),
-    ("positional_duplicate", body("Hi {{1}}, again {{1}} ok.", "a"),
+    ("positional_duplicate", body("Hi {{1}}, hello again {{1}}, all is ok.", "a"),
      "BODY uses {{1}} more than once; each variable may appear only once"),
-    ("mixed_variables", body("Hi {{1}}, order {{order_id}} ok.", "a", "b"),
+    ("mixed_variables", body("Hi {{1}}, your order {{order_id}} is ready now.", "a", "b"),
      "BODY mixes numbered ({{1}}) and named ({{order_id}}) variables; use one kind"),
-    ("named_without_named_format", body("Hi {{first_name}} ok.", "a"),
+    ("named_without_named_format", body("Hi {{first_name}}, all ok.", "a"),
      "BODY uses named variables like {{first_name}}, so parameter_format must be NAMED"),
-    ("malformed_variable", body("Hi {{ First }} ok."),
-     "BODY variable {{ First }} is not valid: use {{1}}, {{2}}… or a lowercase name like {{first_name}}, "
-     "with no spaces"),
+    ("malformed_variable", body("Hi {{ First }}, all ok."),
+     "BODY variable {{ First }} is not valid: use {{1}}, {{2}}… or a name of lowercase letters and "
+     "underscores like {{first_name}}, with no spaces or digits"),
     ("unmatched_braces", body("Hi {{1} ok."),
      "BODY has unmatched braces: every variable must be written like {{1}} or {{name}}"),
     ("starts_with_variable", body("{{1}}, your order has shipped.", "a"),
      "BODY cannot start with a variable ({{1}}); put some words before it"),
     ("ends_with_variable", body("Your order has shipped, {{1}}", "a"),
      "BODY cannot end with a variable ({{1}}); put some words or a full stop after it"),
-    ("adjacent_variables", body("Hi {{1}} {{2}} shipped.", "a", "b"),
+    ("too_many_variables_for_the_length", body("Hi {{1}}, gate {{2}}. Thanks.", "a", "b"),
+     "BODY has 2 variables and only 3 other words; Meta refuses templates with too many variables for their "
+     "length: write at least 5 words besides the variables"),
+    ("gif_header", lambda d: comp(d, "HEADER").update(format="GIF"),
+     "HEADER GIF is not available on the WhatsApp Cloud API; use a VIDEO header with an MP4 instead"),
+    ("adjacent_variables", body("Hi {{1}} {{2}}, your order shipped today.", "a", "b"),
      "BODY variables {{1}} and {{2}} are next to each other; put words between them"),
     ("example_missing", setter("BODY", example=None),
      'BODY has 2 variables, so it needs example.body_text with 2 values, e.g. [["…", "…"]]'),
@@ -196,7 +201,7 @@ def test_a_valid_definition_has_no_errors() -> None:
 
 
 NAMED_CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
-    ("numbered_in_named", body("Hi {{1}} ok."),
+    ("numbered_in_named", body("Hi {{1}}, all ok."),
      "BODY uses numbered variables like {{1}}, but parameter_format is NAMED; "
      "use names like {{first_name}}"),
     ("named_duplicate", lambda d: comp(d, "BODY").update(text="Hi {{first_name}}, yes {{first_name}} and {{code}}."),
@@ -208,8 +213,12 @@ NAMED_CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("named_example_unknown", lambda d: comp(d, "BODY")["example"]["body_text_named_params"].append(
         {"param_name": "city", "example": "Rio"}),
      "example.body_text_named_params has {{city}}, which is not in the BODY text"),
-    ("named_uppercase", lambda d: comp(d, "BODY").update(text="Hi {{First}} ok."),
-     "BODY variable {{First}} is not valid: use {{1}}, {{2}}… or a lowercase name like {{first_name}}, with no spaces"),
+    ("named_with_a_digit", lambda d: comp(d, "BODY").update(text="Hi {{name2}}, all ok."),
+     "BODY variable {{name2}} is not valid: use {{1}}, {{2}}… or a name of lowercase letters and underscores "
+     "like {{first_name}}, with no spaces or digits"),
+    ("named_uppercase", lambda d: comp(d, "BODY").update(text="Hi {{First}}, all ok."),
+     "BODY variable {{First}} is not valid: use {{1}}, {{2}}… or a name of lowercase letters and underscores "
+     "like {{first_name}}, with no spaces or digits"),
 ]
 
 
@@ -267,7 +276,7 @@ def test_not_an_object_is_one_clear_error() -> None:
 def test_edit_checks_only_what_changes() -> None:
     assert validate_edit({"category": "marketing"}) == []
     assert validate_edit({"name": "x"}) == ["nothing to edit: give components, category or message_send_ttl_seconds"]
-    assert validate_edit({"components": [{"type": "BODY", "text": "{{1}} hi", "example": {"body_text": [["a"]]}}]}) == [
+    assert validate_edit({"components": [{"type": "BODY", "text": "{{1}} hi there, welcome", "example": {"body_text": [["a"]]}}]}) == [
         "BODY cannot start with a variable ({{1}}); put some words before it"
     ]
 
