@@ -276,7 +276,8 @@ def test_not_an_object_is_one_clear_error() -> None:
 def test_edit_checks_only_what_changes() -> None:
     assert validate_edit({"category": "marketing"}) == []
     assert validate_edit({"name": "x"}) == ["nothing to edit: give components, category or message_send_ttl_seconds"]
-    assert validate_edit({"components": [{"type": "BODY", "text": "{{1}} hi there, welcome", "example": {"body_text": [["a"]]}}]}) == [
+    starts_badly = {"type": "BODY", "text": "{{1}} hi there, welcome", "example": {"body_text": [["a"]]}}
+    assert validate_edit({"components": [starts_badly]}) == [
         "BODY cannot start with a variable ({{1}}); put some words before it"
     ]
 
