@@ -161,7 +161,8 @@ def _graph_error(response: requests.Response) -> GraphApiError:
     except (ValueError, AttributeError):
         error = {}
     code = int(error.get("code") or 0)
-    details = str((error.get("error_data") or {}).get("details") or "")
+    # error_user_msg is Meta's sentence for people (template creation names the broken rule there).
+    details = str(error.get("error_user_msg") or (error.get("error_data") or {}).get("details") or "")
     if response.is_redirect:
         details = f"redirected to {response.headers.get('Location')}: set GRAPH_API_BASE_URL to the address it leads to"
     entry = error_codes.lookup(code) if code else None

@@ -59,6 +59,7 @@ from flask import Flask, Request, Response, request
 from adapter.meta.signature import HEADER as SIGNATURE_HEADER
 from adapter.meta.signature import generate_signature
 from tests.simulators import meta_payloads as mp
+from tests.simulators.graph_template_rules import refusal_of
 from tests.simulators.http_server import SimulatorServer
 
 # --- Meta constants ------------------------------------------------------------------------------
@@ -175,6 +176,8 @@ class GraphError(Exception):
         error_type: str = "OAuthException",
         subcode: int | None = None,
         with_data: bool = True,
+        user_title: str | None = None,
+        user_msg: str | None = None,
     ) -> None:
         super().__init__(title)
         self.code = code
@@ -185,6 +188,7 @@ class GraphError(Exception):
         self.error_type = error_type
         self.subcode = subcode
         self.with_data = with_data
+        self.user_title, self.user_msg = user_title, user_msg
 
     def body(self) -> dict[str, Any]:
         err: dict[str, Any] = {
@@ -196,6 +200,8 @@ class GraphError(Exception):
             err["error_data"] = {"messaging_product": "whatsapp", "details": self.details or self.title}
         if self.subcode is not None:
             err["error_subcode"] = self.subcode
+        if self.user_title:
+            err["error_user_title"], err["error_user_msg"] = self.user_title, self.user_msg or ""
         err["fbtrace_id"] = _fbtrace_id()
         return {"error": err}
 
@@ -1173,21 +1179,12 @@ class GraphSimulator:
             tpl = dict(self.templates[template_id])
         return _json_response({f: tpl[f] for f in fields if f in tpl})
 
-    def _validate_components(self, components: Any) -> None:
-        if not isinstance(components, list) or not components:
-            raise GraphError(100, "The parameter components is required.")
-        bodies = [c for c in components if isinstance(c, dict) and str(c.get("type", "")).upper() == "BODY"]
-        if len(bodies) != 1:
-            raise _invalid("Message template must have exactly one BODY component")
-        text = bodies[0].get("text")
-        if not isinstance(text, str) or not text:
-            raise _invalid("Param components[BODY]['text'] is required")
-        if len(text) > 1024:
-            raise GraphError(
-                2388040,
-                "Message template character limit exceeded",
-                "The body can be at most 1024 characters",
-            )
+    @staticmethod
+    def _validate_components(components: Any, parameter_format: str) -> None:
+        refusal = refusal_of(components, parameter_format)
+        if refusal is not None:
+            raise GraphError(refusal.code, refusal.title, refusal.user_msg, subcode=refusal.subcode,
+                             user_title=refusal.user_title, user_msg=refusal.user_msg)  # fmt: skip
 
     def _template_create(self, waba_id: str) -> Response:
         params = self._params()
@@ -1209,7 +1206,7 @@ class GraphSimulator:
         parameter_format = str(params.get("parameter_format", "POSITIONAL")).upper()
         if parameter_format not in ("POSITIONAL", "NAMED"):
             raise _invalid("Param parameter_format must be one of {NAMED, POSITIONAL}")
-        self._validate_components(params.get("components"))
+        self._validate_components(params.get("components"), parameter_format)
         with self._lock:
             for tid, tpl in self.templates.items():
                 if (
@@ -1253,7 +1250,8 @@ class GraphSimulator:
             if status == "APPROVED" and category != tpl.get("category"):
                 raise _invalid("The category of an approved template cannot be edited")
         if "components" in params:
-            self._validate_components(params["components"])
+            parameter_format = params.get("parameter_format") or tpl.get("parameter_format") or "POSITIONAL"
+            self._validate_components(params["components"], str(parameter_format))
         with self._lock:
             if "components" in params:
                 tpl["components"] = params["components"]

@@ -328,7 +328,8 @@ def test_template_create_edit_delete_and_send(sim: GraphSimulator) -> None:
         "category": "UTILITY",
         "language": "en_US",
         "components": [
-            {"type": "BODY", "text": "Order {{1}} ships {{2}}", "example": {"body_text": [["A1", "today"]]}}
+            {"type": "BODY", "text": "Your order {{1}} ships {{2}} from our store.",
+             "example": {"body_text": [["A1", "today"]]}}  # fmt: skip
         ],
     }
     resp = requests.post(url, json=create, headers=_auth(), timeout=5)
@@ -360,13 +361,55 @@ def test_template_create_edit_delete_and_send(sim: GraphSimulator) -> None:
     sim.set_template_status(tid, "PAUSED")
     _assert_error(_send(sim, send), 400, 132015)
 
-    edit = {"components": [{"type": "BODY", "text": "Order {{1}} is on its way"}]}
+    edit = {"components": [{"type": "BODY", "text": "Order {{1}} is on its way",
+                            "example": {"body_text": [["A1"]]}}]}  # fmt: skip
     assert requests.post(f"{sim.base_url}/v25.0/{tid}", json=edit, headers=_auth(), timeout=5).json() == {
         "success": True
     }
     assert sim.templates[tid]["components"] == edit["components"]
     resp = requests.delete(url, params={"name": "order_update", "hsm_id": tid}, headers=_auth(), timeout=5)
     assert resp.json() == {"success": True} and tid not in sim.templates
+
+
+@pytest.mark.parametrize(
+    ("body", "header", "parameter_format", "code", "subcode"),
+    [
+        ("{{1}}, your order has shipped today.", None, "POSITIONAL", 100, 2388299),
+        ("Your order has shipped, {{1}}", None, "POSITIONAL", 100, 2388299),
+        ("Hi {{1}}, gate {{2}}. Thanks.", None, "POSITIONAL", 100, 2388293),
+        ("Hi {{Name}}, your order has shipped today.", None, "NAMED", 100, 2388072),
+        ("Hi {{name2}}, your order has shipped today.", None, "NAMED", 100, 2388072),
+        ("Your order has shipped today.", {"type": "HEADER", "format": "GIF"}, "POSITIONAL", 100, 2388047),
+    ],
+    ids=["leading-variable", "trailing-variable", "too-many-variables", "named-uppercase", "named-digit", "gif"],
+)
+def test_template_creation_refuses_as_meta(
+    sim: GraphSimulator, body: str, header: dict[str, str] | None, parameter_format: str, code: int, subcode: int
+) -> None:
+    components: list[dict[str, Any]] = [{"type": "BODY", "text": body, "example": {"body_text": [["a", "b"]]}}]
+    create = {"name": "refused", "category": "UTILITY", "language": "en_US", "parameter_format": parameter_format,
+              "components": ([header] if header else []) + components}  # fmt: skip
+    url = f"{sim.base_url}/v25.0/{WABA}/message_templates"
+    err = _assert_error(requests.post(url, json=create, headers=_auth(), timeout=5), 400, code)
+    assert err["error_subcode"] == subcode and err["error_user_title"] and err["error_user_msg"]
+
+
+def test_template_buttons_and_examples_are_checked_at_creation(sim: GraphSimulator) -> None:
+    url = f"{sim.base_url}/v25.0/{WABA}/message_templates"
+    body = {"type": "BODY", "text": "Hi {{1}}, your order has shipped today."}
+    base = {"name": "checked", "category": "UTILITY", "language": "en_US"}
+    no_example = requests.post(url, json={**base, "components": [body]}, headers=_auth(), timeout=5)
+    assert "sample value" in _assert_error(no_example, 400, 100)["error_user_msg"]
+    body["example"] = {"body_text": [["Ann"]]}
+    reply = {"type": "QUICK_REPLY", "text": "OK"}
+    link = {"type": "URL", "text": "Open", "url": "https://x.test"}
+    for buttons, words in (([link, link, link], "at most 10 buttons"), ([reply, link, reply], "grouped"),
+                           ([{**reply, "text": "x" * 26}], "25 characters")):  # fmt: skip
+        answer = requests.post(url, json={**base, "components": [body, {"type": "BUTTONS", "buttons": buttons}]},
+                               headers=_auth(), timeout=5)  # fmt: skip
+        assert answer.status_code == 400 and words in answer.text
+    fine = {**base, "components": [body, {"type": "BUTTONS", "buttons": [reply, reply, link]}]}
+    assert requests.post(url, json=fine, headers=_auth(), timeout=5).status_code == 200
 
 
 def test_post_webhook_signs_like_meta(sim: GraphSimulator, receiver: Receiver) -> None:
