@@ -120,7 +120,8 @@ def build_services(settings: Settings, *, store: Store | None = None, clock: Clo
         metrics=metrics,
         graph=GraphClient(settings.graph_url, timeout=timeout, media_max_bytes=media_max, metrics=metrics),
         helpdesk=HelpdeskClient(
-            settings.helpdesk_base_url, timeout=timeout, media_max_bytes=media_max, metrics=metrics
+            settings.helpdesk_base_url, timeout=timeout, media_max_bytes=media_max, metrics=metrics,
+            attachment_hosts=settings.helpdesk_attachment_hosts,
         ),
         templates=templates,
         optouts=optouts,

@@ -22,6 +22,7 @@ class Settings:
     graph_api_base_url: str
     graph_api_version: str
     helpdesk_base_url: str
+    helpdesk_attachment_hosts: tuple[str, ...]
     admin_token: str
     public_base_url: str
     queue_partitions: int
@@ -109,6 +110,17 @@ def _http_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _hosts(value: str) -> tuple[str, ...]:
+    """Comma-separated hosts (host, host:port or a URL) -> their network locations, lowercase."""
+    hosts = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        netloc = urlparse(item if "//" in item else f"//{item}").netloc.lower()
+        if not netloc or any(ch.isspace() for ch in netloc):
+            raise ValueError(f"must be comma-separated hosts; {item!r} is not one")
+        hosts.append(netloc)
+    return tuple(hosts)
+
+
 def _redis_url(value: str) -> str:
     if value and urlparse(value).scheme not in ("redis", "rediss", "unix"):
         raise ValueError("must be a redis://, rediss:// or unix:// URL")
@@ -138,6 +150,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "GRAPH_API_BASE_URL": _http_url,
     "GRAPH_API_VERSION": _graph_version,
     "HELPDESK_BASE_URL": _http_url,
+    "HELPDESK_ATTACHMENT_HOSTS": _hosts,
     "ADMIN_TOKEN": str,
     "PUBLIC_BASE_URL": _http_url,
     "QUEUE_PARTITIONS": _positive_int,

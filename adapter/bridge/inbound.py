@@ -61,6 +61,10 @@ def deliver_inbound_message(ctx: BridgeContext, channel: Channel, message: Inbou
         publish_window(ctx, channel, posted.ref, message.timestamp)
 
 
+FIND_POSTED_MAX_PAGES = 50  # a busy conversation's messages since a post began, 20 a page
+CLOCK_SKEW_SECONDS = 120.0  # the helpdesk's created_at against our clock
+
+
 @dataclass(frozen=True)
 class _Posted:
     ref: ConversationRef  # the customer's conversation now
@@ -88,7 +92,7 @@ def _post_in_open_conversation(
             # An earlier attempt timed out or crashed: the helpdesk may have created it, or may still be
             # creating it. Look; if it is not there, wait long enough for that request to have finished.
             conversation_id, began = earlier
-            found = _find_posted(ctx, channel, conversation_id, message.wamid)
+            found = _find_posted(ctx, channel, conversation_id, message.wamid, began)
             if found is not None:
                 return _Posted(ref, conversation_id, found)
             waited = now - began
@@ -112,14 +116,26 @@ def _post_in_open_conversation(
     raise AssertionError("unreachable")
 
 
-def _find_posted(ctx: BridgeContext, channel: Channel, conversation_id: int, wamid: str) -> int | None:
-    try:
-        recent = ctx.helpdesk.list_messages(channel.helpdesk_account_id, channel.helpdesk_api_token, conversation_id)
-    except HelpdeskApiError as exc:
-        if exc.http_status == 404:
-            return None
-        raise
-    return next((int(m["id"]) for m in recent if m.get("source_id") == wamid), None)
+def _find_posted(ctx: BridgeContext, channel: Channel, conversation_id: int, wamid: str, began: float) -> int | None:
+    """The helpdesk message of an earlier post of `wamid`, looked for page by page (Chatwoot answers 20 at a
+    time) back to the messages created before that post began."""
+    before: int | None = None
+    for _ in range(FIND_POSTED_MAX_PAGES):
+        try:
+            page = ctx.helpdesk.list_messages(channel.helpdesk_account_id, channel.helpdesk_api_token,
+                                              conversation_id, before=before)  # fmt: skip
+        except HelpdeskApiError as exc:
+            if exc.http_status == 404:
+                return None
+            raise
+        found = next((int(m["id"]) for m in page if m.get("source_id") == wamid), None)
+        if found is not None or not page:
+            return found
+        oldest = min(page, key=lambda m: int(m["id"]))
+        if float(oldest.get("created_at") or 0) < began - CLOCK_SKEW_SECONDS:
+            return None  # older than the post: it is not further back
+        before = int(oldest["id"])
+    return None
 
 
 def _quote_attributes(ctx: BridgeContext, phone_number_id: str, message: InboundMessage) -> dict[str, Any]:

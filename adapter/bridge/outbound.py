@@ -18,6 +18,7 @@ from adapter.errors import ExternalApiError, GraphApiError, OutcomeUnknown, Thro
 from adapter.helpdesk.events import AgentReply, Attachment
 from adapter.monitoring import traffic
 from adapter.store.channels import Channel
+from adapter.store.mappings import Quote
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +179,8 @@ def refuse(ctx: BridgeContext, channel: Channel, reply: AgentReply, decision: Ga
 def fail_message(ctx: BridgeContext, channel: Channel, reply: AgentReply, reason: str) -> None:
     """Mark the helpdesk message failed, with the reason agents see in its tooltip."""
     logger.warning("helpdesk message %s failed: %s", reply.message_id, reason)
-    ctx.mappings.mark_failed_by_us(channel.phone_number_id, reply.message_id)
+    ctx.mappings.mark_failed_by_us(channel.phone_number_id, reply.message_id,
+                                   Quote(reply.in_reply_to, reply.in_reply_to_external_id))  # fmt: skip
     traffic.record_failure(ctx.mappings.store, channel.phone_number_id, reason, ctx.clock.now())
     ctx.helpdesk.update_message_status(
         channel.helpdesk_account_id, channel.helpdesk_api_token, reply.conversation_id, reply.message_id,

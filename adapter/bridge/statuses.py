@@ -11,7 +11,7 @@ from adapter.errors import OutcomeUnknown
 from adapter.meta import error_codes
 from adapter.meta.events import MessageStatus, MetaError, StatusKind
 from adapter.store.channels import Channel
-from adapter.store.mappings import RANK_NAMES, STATUS_RANKS
+from adapter.store.mappings import RANK_NAMES, STATUS_RANKS, Quote
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,9 @@ def apply_status(ctx: BridgeContext, channel: Channel, status: MessageStatus) ->
             return
     error = explain_failure(status.errors) if name == "failed" else None
     if name == "failed":
-        ctx.mappings.mark_failed_by_us(pnid, ref.message_id)
+        sent = ctx.mappings.reply_of(pnid, ref.message_id) or {}
+        ctx.mappings.mark_failed_by_us(pnid, ref.message_id,
+                                       Quote(sent.get("in_reply_to"), sent.get("in_reply_to_external_id")))  # fmt: skip
     ctx.helpdesk.update_message_status(
         channel.helpdesk_account_id, channel.helpdesk_api_token, ref.conversation_id, ref.message_id, name, error
     )

@@ -108,18 +108,16 @@ def template_params(template: Template, values: dict[str, Any]) -> dict[str, Any
     header: dict[str, Any] = {k[7:]: str(v) for k, v in values.items() if k.startswith("header.")}
     if "media_url" in header and template.header_format in HEADER_MEDIA_FORMATS:
         header["media_type"] = str(template.header_format).lower()
-    buttons: list[Any] = [None] * len(template.buttons)
-    for button in template.buttons:
-        value = values.get(f"button.{button.index}")
-        if value not in (None, ""):
-            buttons[button.index] = {"type": button.type.lower(), "parameter": str(value)}
+    # No gaps (Rails would drop them anyway) and no `namespace: null`: Chatwoot's schema wants a string there.
+    buttons = [{"type": button.type.lower(), "parameter": str(values[f"button.{button.index}"])}
+               for button in template.buttons if values.get(f"button.{button.index}") not in (None, "")]  # fmt: skip
     processed: dict[str, Any] = {"body": body}
     if header:
         processed["header"] = header
-    if any(b is not None for b in buttons):
+    if buttons:
         processed["buttons"] = buttons
     return {"name": template.name, "category": template.category, "language": template.language,
-            "namespace": None, "processed_params": processed}  # fmt: skip
+            "processed_params": processed}  # fmt: skip
 
 
 def send_template(

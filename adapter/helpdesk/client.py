@@ -33,8 +33,17 @@ class Upload:
 
 
 class HelpdeskClient:
-    def __init__(self, base_url: str, *, timeout: float, media_max_bytes: int, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float,
+        media_max_bytes: int,
+        metrics: Metrics | None = None,
+        attachment_hosts: tuple[str, ...] = (),
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.attachment_hosts = frozenset(attachment_hosts)
         self.timeout = timeout
         self.media_max_bytes = media_max_bytes
         self.session = pooled_session()
@@ -124,9 +133,13 @@ class HelpdeskClient:
         files = [("attachments[]", (u.filename, u.content, u.content_type)) for u in uploads]
         return self._call("POST", account_id, path, token, data=form, files=files)
 
-    def list_messages(self, account_id: int, token: str, conversation_id: int) -> list[dict[str, Any]]:
-        """GET /conversations/{id}/messages: the conversation's latest messages."""
-        data = self._call("GET", account_id, f"/conversations/{conversation_id}/messages", token)
+    def list_messages(
+        self, account_id: int, token: str, conversation_id: int, before: int | None = None
+    ) -> list[dict[str, Any]]:
+        """GET /conversations/{id}/messages: one page of the conversation's messages, the latest (20 in Chatwoot)
+        or those older than message `before`."""
+        params = {"before": before} if before is not None else None
+        data = self._call("GET", account_id, f"/conversations/{conversation_id}/messages", token, params=params)
         return list(data.get("payload") or [])
 
     def update_message_status(
@@ -149,15 +162,21 @@ class HelpdeskClient:
     # --- attachments -----------------------------------------------------------------
 
     def download_attachment(self, url: str) -> tuple[bytes, str]:
-        """GET an attachment's data_url: it must be on the helpdesk's own host; its redirect (to the file's
-        storage) may only lead to the helpdesk or to a public address."""
-        if urlparse(url).netloc != urlparse(self.base_url).netloc:
-            raise HelpdeskApiError(http_status=400, message="attachment URL is not on the helpdesk's host")
-        helpdesk_host = urlparse(self.base_url).hostname or ""
+        """GET an attachment's data_url: it must be on the helpdesk's host (HELPDESK_BASE_URL's, or one of
+        HELPDESK_ATTACHMENT_HOSTS: Chatwoot writes data_url with its FRONTEND_URL); its redirect (to the file's
+        storage) may only lead to those hosts or to a public address."""
+        allowed_netlocs = {urlparse(self.base_url).netloc.lower(), *self.attachment_hosts}
+        if urlparse(url).netloc.lower() not in allowed_netlocs:
+            raise HelpdeskApiError(
+                http_status=400,
+                message=f"attachment URL is not on the helpdesk's host ({urlparse(url).netloc}); if Chatwoot's "
+                "FRONTEND_URL differs from HELPDESK_BASE_URL, add its host to HELPDESK_ATTACHMENT_HOSTS",
+            )
+        helpdesk_hosts = {urlparse(f"//{netloc}").hostname for netloc in allowed_netlocs}
         with network_errors("helpdesk"):
             response = get_following_allowed_redirects(
                 self.session, url, timeout=self.timeout,
-                allowed=lambda host: host == helpdesk_host or is_public_host(host),
+                allowed=lambda host: host in helpdesk_hosts or is_public_host(host),
             )
             if response.status_code != 200:
                 raise HelpdeskApiError(http_status=response.status_code, message="attachment download failed")

@@ -95,6 +95,7 @@ def is_retry_request(data: dict[str, Any]) -> bool:
         and not data.get("private")
         and not data.get("source_id")
         and not attributes.get("external_error")
+        and not attributes.get("deleted")  # deleting a failed message clears its error too: not a Retry
         and bool((conversation.get("contact_inbox") or {}).get("source_id"))
     )
 

@@ -114,6 +114,11 @@ def failed_by_us(phone_number_id: str, message_id: int | str) -> str:
     return f"{PREFIX}failed:{phone_number_id}:{message_id}"
 
 
+def retry_of_unseen(phone_number_id: str, message_id: int | str) -> str:
+    """A Retry of a message the adapter never saw (the helpdesk failed to deliver its webhook) was taken."""
+    return f"{PREFIX}retry-unseen:{phone_number_id}:{message_id}"
+
+
 def delivery(delivery_id: str) -> str:
     """A helpdesk webhook delivery id already seen (replay protection)."""
     return f"{PREFIX}delivery:{delivery_id}"

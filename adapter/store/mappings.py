@@ -9,7 +9,7 @@ from typing import Any
 
 from adapter.store import keys
 from adapter.store.connection import Store
-from adapter.store.replies import text_hash
+from adapter.store.replies import text, text_hash
 
 CONVERSATION_TTL_SECONDS = 30 * 24 * 3600
 RETRY_BUTTON_SECONDS = 2 * 24 * 3600  # the helpdesk offers Retry on a failed message for a day
@@ -28,6 +28,14 @@ if redis.call("SET", KEYS[3], mark, "NX", "EX", ARGV[2]) then
 end
 return {0, conversation[1], conversation[2], redis.call("GET", KEYS[3])}
 """
+
+
+@dataclass(frozen=True)
+class Quote:
+    """The message an agent's reply quoted: the helpdesk wipes it from a message it retries."""
+
+    in_reply_to: int | None = None
+    in_reply_to_external_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -246,15 +254,30 @@ class Mappings:
         self.store.hset(key, mapping={"parts": 1, "part:0": 0})
         return True
 
-    def mark_failed_by_us(self, phone_number_id: str, message_id: int) -> None:
-        self.store.set(keys.failed_by_us(phone_number_id, message_id), 1, ex=RETRY_BUTTON_SECONDS)
+    def mark_failed_by_us(self, phone_number_id: str, message_id: int, quote: Quote | None = None) -> None:
+        value = json.dumps({"in_reply_to": quote.in_reply_to, "in_reply_to_external_id": quote.in_reply_to_external_id}
+                           if quote else {})  # fmt: skip
+        self.store.set(keys.failed_by_us(phone_number_id, message_id), value, ex=RETRY_BUTTON_SECONDS)
 
-    def was_failed_by_us(self, phone_number_id: str, message_id: int) -> bool:
-        return bool(self.store.exists(keys.failed_by_us(phone_number_id, message_id)))
+    def may_retry(self, phone_number_id: str, message_id: int) -> bool:
+        """Whether the helpdesk's Retry of this message can mean "send it": we marked it failed, or we never saw
+        it (the helpdesk marks a message failed itself when its webhook could not be delivered)."""
+        pipe = self.store.pipeline(transaction=False)
+        pipe.exists(keys.failed_by_us(phone_number_id, message_id))
+        pipe.exists(keys.helpdesk_message(phone_number_id, message_id))
+        failed, known = pipe.execute()
+        return bool(failed) or not known
 
-    def claim_retry(self, phone_number_id: str, message_id: int) -> bool:
-        """Take the failure mark (once): True when this retry request is the one to act on."""
-        return bool(self.store.delete(keys.failed_by_us(phone_number_id, message_id)))
+    def claim_retry(self, phone_number_id: str, message_id: int) -> Quote | None:
+        """Take the retry (once): the quote to send it with when this request is the one to act on, else None."""
+        raw = self.store.getdel(keys.failed_by_us(phone_number_id, message_id))
+        if raw is not None:
+            stored = json.loads(text(raw)) if text(raw).startswith("{") else {}  # "1": a mark from before quotes
+            return Quote(stored.get("in_reply_to"), stored.get("in_reply_to_external_id"))
+        if self.store.exists(keys.helpdesk_message(phone_number_id, message_id)):
+            return None  # sent, or on its way: Retry of a message that did not fail by us is not a resend
+        claimed = self.store.set(keys.retry_of_unseen(phone_number_id, message_id), 1, nx=True, ex=RETRY_BUTTON_SECONDS)
+        return Quote() if claimed else None
 
     def reset_unsent_parts(self, phone_number_id: str, message_id: int) -> None:
         """Before a resend: forget the parts that failed or never went, keep those Meta accepted."""

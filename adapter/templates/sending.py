@@ -21,7 +21,7 @@ URL_SAFE = "/?&=:@!$'()*+,;~"
 
 @dataclass(frozen=True)
 class _Params:
-    """processed_params, normalised: body by placeholder name, header as given, buttons index-aligned."""
+    """processed_params, normalised: body by placeholder name, header as given, buttons in template order."""
 
     body: dict[str, Any] = field(default_factory=dict)
     header: dict[str, Any] = field(default_factory=dict)
@@ -132,11 +132,7 @@ def _media_parameter(template: Template, kind: str, header: dict[str, Any]) -> d
 def _button_parameter(template: Template, button: TemplateButton, given: Any) -> dict[str, Any] | None:
     """The send-time parameter of one template button, or None when the button takes none."""
     value = given.get("parameter") if isinstance(given, dict) else None
-    given_type = str(given.get("type") or "").lower() if isinstance(given, dict) else ""
     where = f"template {template.name} button {button.index} ({button.type})"
-    if given_type and given_type != button.type.lower():
-        # The helpdesk's list follows the template's button order; a type mismatch means it does not.
-        raise TemplateParamsError(f"{where} does not take a {given_type} parameter")
     if button.has_url_variable:
         if _is_empty(value):
             raise TemplateParamsError(f"{where} url parameter {{{{1}}}} is missing")
@@ -159,17 +155,39 @@ def _button_parameter(template: Template, button: TemplateButton, given: Any) ->
     return None
 
 
+def _takes_parameter(button: TemplateButton) -> bool:
+    return button.has_url_variable or button.type in ("COPY_CODE", "QUICK_REPLY")  # a quick reply's payload: optional
+
+
+def _given_per_button(template: Template, given: list[Any]) -> dict[int, Any]:
+    """The helpdesk's button parameters matched to the template's buttons by type, in order.
+
+    Rails drops the nulls of a JSON array, so Chatwoot's list arrives without the gaps of the buttons that
+    take nothing: each entry goes to the next button of its type that takes a parameter.
+    """
+    entries = [entry for entry in given if not _is_empty(entry)]
+    if entries and not template.buttons:
+        count = len(entries)
+        raise TemplateParamsError(f"template {template.name} has 0 buttons, but parameters for {count} were given")
+    matched: dict[int, Any] = {}
+    for button in template.buttons:
+        if not entries or not _takes_parameter(button):
+            continue
+        kind = str(entries[0].get("type") or "").lower() if isinstance(entries[0], dict) else ""
+        if kind in ("", button.type.lower()):
+            matched[button.index] = entries.pop(0)
+    if entries:
+        kind = str(entries[0].get("type") or "") if isinstance(entries[0], dict) else ""
+        raise TemplateParamsError(f"template {template.name} got more {kind} button parameters than it has "
+                                  f"{kind} buttons that take one".replace("  ", " "))  # fmt: skip
+    return matched
+
+
 def _button_components(template: Template, params: _Params) -> list[dict[str, Any]]:
-    buttons = template.buttons
-    if len(params.buttons) > len(buttons) and any(not _is_empty(b) for b in params.buttons[len(buttons):]):
-        raise TemplateParamsError(
-            f"template {template.name} has {len(buttons)} buttons, but parameters for {len(params.buttons)} were given"
-        )
+    matched = _given_per_button(template, params.buttons)
     components: list[dict[str, Any]] = []
-    for button in buttons:
-        # The helpdesk's list is index-aligned with the template's buttons (sparse: null where none is needed).
-        given = params.buttons[button.index] if button.index < len(params.buttons) else None
-        built = _button_parameter(template, button, given)
+    for button in template.buttons:
+        built = _button_parameter(template, button, matched.get(button.index))
         if built is not None:
             components.append({"type": "button", "sub_type": built["sub_type"], "index": str(button.index),
                                "parameters": built["parameters"]})

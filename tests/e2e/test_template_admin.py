@@ -31,7 +31,7 @@ def test_invalid_templates_are_refused_locally_with_precise_messages(world: Worl
 
 def test_a_template_is_created_listed_and_deleted(world: World) -> None:
     good = {"name": "order_update", "category": "UTILITY", "language": "en_US",
-            "components": [{"type": "BODY", "text": "Hi {{1}}, your order {{2}} shipped.",
+            "components": [{"type": "BODY", "text": "Hi {{1}}, your order {{2}} has shipped.",
                             "example": {"body_text": [["Ana", "A-1"]]}}]}
     created = call(world, "POST", "/templates", json=good)
     assert created.status_code == 201 and created.json()["status"] == "PENDING"

@@ -127,6 +127,19 @@ def test_attachments_are_only_downloaded_from_the_helpdesk_host(helpdesk: Helpde
 
 
 @api.activate
+def test_attachments_on_the_helpdesks_frontend_host_need_it_listed() -> None:
+    """Chatwoot writes data_url with its FRONTEND_URL, which may not be HELPDESK_BASE_URL's host."""
+    url = "https://chat.acme.test/rails/active_storage/blobs/redirect/1/a.jpg"
+    api.get(url, body=b"jpeg", content_type="image/jpeg")
+    internal = HelpdeskClient("http://chatwoot.internal:3000", timeout=1, media_max_bytes=10)
+    with pytest.raises(HelpdeskApiError, match="add its host to HELPDESK_ATTACHMENT_HOSTS"):
+        internal.download_attachment(url)
+    listed = HelpdeskClient("http://chatwoot.internal:3000", timeout=1, media_max_bytes=10,
+                            attachment_hosts=("chat.acme.test",))  # fmt: skip
+    assert listed.download_attachment(url) == (b"jpeg", "image/jpeg")
+
+
+@api.activate
 def test_media_downloads_only_from_meta_hosts_even_through_redirects(graph: GraphClient) -> None:
     with pytest.raises(Exception, match="not an allowed media host"):
         graph.download_media("http://169.254.169.254/latest/meta-data", "tok")

@@ -53,3 +53,11 @@ def test_every_bad_variable_is_named_in_one_error() -> None:
     text = str(caught.value)
     for name in ("PORT", "REDIS_URL", "GRAPH_API_VERSION", "WORKER_THREADS"):
         assert name in text
+
+
+def test_helpdesk_attachment_hosts_are_network_locations() -> None:
+    hosts = load_settings({"HELPDESK_ATTACHMENT_HOSTS": "Chat.Acme.test, https://cdn.acme.test:8443/x ,"})
+    assert hosts.helpdesk_attachment_hosts == ("chat.acme.test", "cdn.acme.test:8443")
+    assert load_settings({}).helpdesk_attachment_hosts == ()
+    with pytest.raises(ConfigurationError, match="HELPDESK_ATTACHMENT_HOSTS must be comma-separated hosts"):
+        load_settings({"HELPDESK_ATTACHMENT_HOSTS": "not a host/"})

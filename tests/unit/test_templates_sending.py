@@ -95,6 +95,17 @@ def test_url_and_copy_code_buttons_with_string_index_and_percent_encoding() -> N
     ]
 
 
+def test_buttons_arrive_without_the_gaps_rails_strips_and_match_by_type_in_order() -> None:
+    """Rails drops the nulls of `[null, {url}, {copy_code}]`: what arrives is matched by type, in order."""
+    compact = [{"type": "url", "parameter": "t/1"}, {"type": "copy_code", "parameter": "SAVE10"}]
+    sparse = [None, *compact]
+    built = [build_template_message(WITH_BUTTONS, params(body=BODY_VALUES, buttons=b)) for b in (compact, sparse)]
+    assert built[0] == built[1]
+    buttons = [c for c in built[0]["components"] if c["type"] == "button"]
+    assert [(b["index"], b["sub_type"]) for b in buttons] == [("1", "url"), ("2", "copy_code")]
+    assert buttons[0]["parameters"] == [{"type": "text", "text": "t/1"}]
+
+
 def test_already_encoded_url_value_is_not_encoded_twice() -> None:
     buttons = [None, {"type": "url", "parameter": "a%20b"}, {"type": "copy_code", "parameter": "X"}]
     built = build_template_message(WITH_BUTTONS, params(body=BODY_VALUES, buttons=buttons))
@@ -157,13 +168,13 @@ MISMATCHES: list[tuple[str, Template, dict[str, Any] | None, str]] = [
      params(body=BODY_VALUES,
             buttons=[None, {"type": "url", "parameter": "x"}, {"type": "copy_code", "parameter": "C" * 16}]),
      "template order_update copy code is 16 characters; the limit is 15"),
-    ("buttons_not_aligned", WITH_BUTTONS,
-     params(body=BODY_VALUES, buttons=[{"type": "url", "parameter": "x"}, {"type": "copy_code", "parameter": "X"}]),
-     "template order_update button 0 (QUICK_REPLY) does not take a url parameter"),
+    ("copy_code_before_url", WITH_BUTTONS,
+     params(body=BODY_VALUES, buttons=[{"type": "copy_code", "parameter": "X"}, {"type": "url", "parameter": "x"}]),
+     "template order_update got more url button parameters than it has url buttons that take one"),
     ("static_button_given_value", WITH_BUTTONS,
      params(body=BODY_VALUES, buttons=[None, {"type": "url", "parameter": "x"}, {"type": "copy_code", "parameter": "X"},
                                        {"type": "url", "parameter": "y"}]),
-     "template order_update button 3 (URL) takes no parameter, but one was given"),
+     "template order_update got more url button parameters than it has url buttons that take one"),
     ("more_buttons_than_template", POSITIONAL, params(body=BODY_VALUES, buttons=[{"type": "url", "parameter": "x"}]),
      "template order_update has 0 buttons, but parameters for 1 were given"),
 ]
