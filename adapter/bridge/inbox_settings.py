@@ -23,8 +23,11 @@ WINDOW_MESSAGE = (
 
 
 def push_inbox_settings(ctx: BridgeContext, templates: TemplateRepository, channel: Channel) -> int:
-    """PATCH the inbox's window and approved templates. Returns how many templates the picker offers."""
-    approved = [t.to_helpdesk() for t in templates.list(channel.waba_id) if t.is_sendable]
+    """PATCH the inbox's window and approved templates. Returns how many templates the picker offers.
+
+    Templates with a variable in their text header are left out: the picker cannot fill it. The console's
+    WhatsApp panel (the Dashboard App) sends them, and the templates page says so."""
+    approved = [t.to_helpdesk() for t in templates.list(channel.waba_id) if t.is_sendable and t.picker_can_fill]
     ctx.helpdesk.update_inbox(
         channel.helpdesk_account_id,
         channel.helpdesk_api_token,

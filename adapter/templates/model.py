@@ -184,6 +184,12 @@ class Template:
         return _positional_order(placeholders(self.header_text))
 
     @property
+    def picker_can_fill(self) -> bool:
+        """Whether the helpdesk's own template picker can send it: Chatwoot's picker has no field for a
+        variable in a TEXT header, so such a template sent from there would always be refused."""
+        return not self.header_parameters
+
+    @property
     def buttons(self) -> list[TemplateButton]:
         comp = self.component("BUTTONS")
         raw = comp.get("buttons") if comp else None

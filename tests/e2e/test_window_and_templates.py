@@ -228,3 +228,20 @@ def test_the_window_is_written_to_contact_and_conversation_attributes(timed: Tim
         "custom_attributes"].get("whatsapp_window_open_until"), message="the conversation attribute")
     assert on_conversation == until
 
+
+
+def test_a_template_with_a_header_variable_is_kept_out_of_the_helpdesk_picker(timed: Timed) -> None:
+    """Chatwoot's picker has no field for a text-header variable: offering it would only produce refusals."""
+    shipped = {"name": "shipped_header", "language": "en_US", "category": "UTILITY", "components": [
+        {"type": "HEADER", "format": "TEXT", "text": "Order {{1}}", "example": {"header_text": ["A-1"]}},
+        {"type": "BODY", "text": "Your order is on its way to you now.", "example": {}}]}  # fmt: skip
+    timed.graph.add_template(WABA, shipped)
+    services = timed.world.adapter.services
+    from adapter.work import kinds
+
+    services.queue.enqueue(kinds.templates_sync(WABA))
+    wait_for(lambda: len(services.templates.list(WABA)) == 4, message="the header template synced")
+    wait_for(lambda: sorted(timed.inbox_templates()) == ["order_update", "reengage", "spring_sale"],
+             message="the picker without it")  # fmt: skip
+    template = next(t for t in services.templates.list(WABA) if t.name == "shipped_header")
+    assert template.is_sendable and not template.picker_can_fill

@@ -213,3 +213,13 @@ def test_render_text_fills_known_values_and_keeps_the_rest() -> None:
     named = {"processed_params": {"first_name": "Ann", "order_id": "9"}}
     assert render_text(NAMED, named) == "Hi Ann, order 9 shipped."
     assert render_text(POSITIONAL, None) == BODY2["text"]
+
+
+def test_a_text_header_variable_keeps_a_template_out_of_the_helpdesk_picker_and_the_console_says_why() -> None:
+    from adapter.web.console.templates import PICKER_CANNOT_FILL, _explanation
+
+    header = template([{"type": "HEADER", "format": "TEXT", "text": "Order {{1}}"}, BODY2])
+    plain = template([{"type": "HEADER", "format": "TEXT", "text": "Your order"}, BODY2])
+    assert not header.picker_can_fill and plain.picker_can_fill
+    assert _explanation(header) == PICKER_CANNOT_FILL and "WhatsApp panel" in PICKER_CANNOT_FILL
+    assert _explanation(plain) == ""

@@ -52,10 +52,18 @@ def _sync(services: Services, channel: Channel) -> None:
     sync_waba(services.graph, _repository(services), channel.graph_access_token, channel.waba_id)
 
 
+PICKER_CANNOT_FILL = (
+    "Not offered in the helpdesk's template picker: its header has a variable, which the picker cannot fill. "
+    "Agents send it from the WhatsApp panel in the conversation's sidebar."
+)
+
+
 def _explanation(template: Template) -> str:
     if template.status == "REJECTED":
         return explain_rejection(template.rejected_reason, template.rejection_recommendation,
                                  detail=template.rejection_detail)  # fmt: skip
+    if template.is_sendable and not template.picker_can_fill:
+        return PICKER_CANNOT_FILL
     return template.blocked_reason() or ""
 
 
