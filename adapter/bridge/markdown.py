@@ -1,426 +1,202 @@
 """Helpdesk markdown -> WhatsApp formatting.
 
-Chatwoot's editor sends CommonMark-style markdown (`**bold**`, `_italic_`, `~~strike~~`, code,
-links, headings, lists, quotes, `\\` hard breaks, backslash escapes). WhatsApp has its own, smaller
-syntax: `*bold*`, `_italic_`, `~strike~`, `` `code` ``, ```` ```block``` ````, `- `/`1. ` lists and
-`> ` quotes. `to_whatsapp` rewrites the first into the second:
+Chatwoot's editor sends CommonMark (`**bold**`, `_italic_`, `~~strike~~`, code, links, headings,
+lists, quotes, `\\` hard breaks, backslash escapes). WhatsApp has its own, smaller syntax: `*bold*`,
+`_italic_`, `~strike~`, `` `code` ``, ```` ```block``` ````, `- `/`1. ` lists and `> ` quotes.
+markdown-it-py parses the first (so `snake_case`, `2 * 3` and unclosed markers stay text, by
+CommonMark's own rules) and `to_whatsapp` writes its tokens out as the second: headings as a bold
+line, links as `text (url)`. What WhatsApp cannot show is not parsed, so it stays as typed: raw HTML,
+tables, entities, `[ref]: url` lines, and the `_`/`*` in bare URLs.
 
-- blocks (line based): fenced code, ATX headings (-> bold line), bullets (-> `- `), numbered
-  items (kept), quotes (-> `> `, converted recursively), thematic breaks (kept), paragraphs;
-- inlines: emphasis by CommonMark's delimiter-run rules (so `snake_case_words`, `2 * 3 * 4` and
-  unmatched markers stay literal), code spans (content untouched), links (`text (url)`), bare and
-  `<autolinks>` (copied verbatim, so `_`/`*` inside URLs are never formatting), escapes (unescaped).
-
-WhatsApp has no escape syntax: an escaped `\\*` comes out as a plain `*`. Pure function; standard
-library only.
+WhatsApp has no escape syntax: an escaped `\\*` comes out as a plain `*`.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
 
 __all__ = ["to_whatsapp"]
 
-_ESCAPABLE = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-
-_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-_HEADING = re.compile(r"^(?P<indent> {0,3})#{1,6}(?:[ \t]+(?P<text>.*?))?(?:[ \t]+#+)?[ \t]*$")
-_QUOTE = re.compile(r"^ {0,3}> ?(?P<rest>.*)$")
-_BULLET = re.compile(r"^(?P<indent>[ \t]*)[-*+][ \t]+(?P<rest>.*)$")
-_ORDERED = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>\d{1,9}[.)])[ \t]+(?P<rest>.*)$")
-_THEMATIC_BREAK = re.compile(r"^ {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
-
-_AUTOLINK = re.compile(r"<(?P<url>[A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*)>")
-_EMAIL_AUTOLINK = re.compile(
-    r"<(?P<url>[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*)>"
-)
-_BARE_URL = re.compile(r"(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww][Ww][Ww]\.)[^\s<>]*")
-_URL_TRAILING = "?!.,:;*_~'\""
+_MARKS = {"em": "_", "s": "~"}  # strong's marker depends on the block: "" in a heading, else "*"
+_BARE_URL = re.compile(r"(?<![^\s(*_~])(?:https?://|www\.)[^\s<>\[\]]*", re.IGNORECASE)
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
-_PLAIN = re.compile(r"[^\\`<!\[*_~hHwW]+")
-
-
-# --- blocks ------------------------------------------------------------------------------------
 
 
 def to_whatsapp(markdown: str) -> str:
     """Convert the helpdesk editor's markdown into WhatsApp formatting; plain text comes back unchanged."""
-    if not markdown:
-        return markdown
-    lines = markdown.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join(_convert_lines(lines))
+    text = markdown.replace("\r\n", "\n").replace("\r", "\n")
+    tokens = _PARSER.parse(text)
+    if any(token.level >= _PARSER.options.maxNesting - 1 for token in tokens):
+        return text  # markdown-it drops what is nested deeper than its cap: leave it all as typed
+    return _Writer(text.split("\n")).write(tokens)
 
 
-def _fence_start(line: str) -> re.Match[str] | None:
-    match = _FENCE.match(line)
-    if match is None or (match["fence"][0] == "`" and "`" in match["info"]):
-        return None
-    return match
+@lru_cache(maxsize=16)
+def _url_spans(src: str) -> tuple[tuple[int, int], ...]:
+    """Where the bare URLs in `src` are, less trailing punctuation and unbalanced `)` (GFM's rules)."""
+    spans = []
+    for match in _BARE_URL.finditer(src):
+        url = match.group()
+        while url[-1] in "?!.,:;*_~'\"\\" or (url[-1] == ")" and url.count(")") > url.count("(")):
+            url = url[:-1]
+        spans.append((match.start(), match.start() + len(url)))
+    return tuple(spans)
 
 
-def _starts_block(line: str) -> bool:
-    return (
-        not line.strip()
-        or _fence_start(line) is not None
-        or _HEADING.match(line) is not None
-        or _QUOTE.match(line) is not None
-        or _THEMATIC_BREAK.match(line) is not None
-        or _BULLET.match(line) is not None
-        or _ORDERED.match(line) is not None
-    )
+def _bare_url(state: StateInline, silent: bool) -> bool:
+    """Inline rule: take the rest of a bare URL begun in the pending text as text, so the `_`/`*` in
+    `https://x.com/a_b_` are not emphasis (markdown-it's linkify does this, but needs linkify-it-py)."""
+    begun = state.pos - len(state.pending)
+    for start, end in _url_spans(state.src):
+        if begun <= start < state.pos < end:
+            end = min(end, state.posMax)
+            if not silent:
+                state.push("text", "", 0).content = _ESCAPE.sub(r"\1", state.src[state.pos : end])
+            state.pos = end
+            return True
+    return False
 
 
-def _continuation(lines: list[str], start: int) -> int:
-    """Index just past the lines that continue the paragraph or list item begun before `start`."""
-    end = start
-    while end < len(lines) and not _starts_block(lines[end]):
-        end += 1
-    return end
+class _Markdown(MarkdownIt):
+    """Link destinations as written: the customer reads them, so no percent-encoding or punycode."""
+
+    def normalizeLink(self, url: str) -> str:
+        return url
+
+    def normalizeLinkText(self, link: str) -> str:
+        return link
 
 
-def _convert_lines(lines: list[str]) -> list[str]:
-    out: list[str] = []
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-
-        fence = _fence_start(line)
-        if fence is not None:
-            i = _convert_fence(lines, i, fence, out)
-            continue
-
-        if not line.strip() or _THEMATIC_BREAK.match(line):
-            out.append(line)
-            i += 1
-            continue
-
-        heading = _HEADING.match(line)
-        if heading is not None:
-            text = _inline(heading["text"] or "", strong="")
-            out.append(f"{heading['indent']}*{text}*" if text.strip() else "")
-            i += 1
-            continue
-
-        if _QUOTE.match(line):
-            end = i
-            inner: list[str] = []
-            while end < len(lines) and (quoted := _QUOTE.match(lines[end])) is not None:
-                inner.append(quoted["rest"])
-                end += 1
-            out.extend(f"> {text}" if text else ">" for text in _convert_lines(inner))
-            i = end
-            continue
-
-        prefix = ""
-        first = line
-        bullet = _BULLET.match(line)
-        ordered = _ORDERED.match(line)
-        if bullet is not None:
-            prefix, first = f"{bullet['indent']}- ", bullet["rest"]
-        elif ordered is not None:
-            prefix, first = f"{ordered['indent']}{ordered['marker']} ", ordered["rest"]
-
-        end = _continuation(lines, i + 1)
-        converted = _inline("\n".join([first, *lines[i + 1 : end]]))
-        out.extend((prefix + converted).split("\n"))
-        i = end
-    return out
-
-
-def _convert_fence(lines: list[str], start: int, fence: re.Match[str], out: list[str]) -> int:
-    """Append a fenced block as WhatsApp's ```block```; return the index after its closing fence."""
-    indent, marker = fence["indent"], fence["fence"]
-    closing = re.compile(rf"^[ \t]*{re.escape(marker[0])}{{{len(marker)},}}[ \t]*$")
-    body: list[str] = []
-    end = start + 1
-    while end < len(lines) and not closing.match(lines[end]):
-        body_line = lines[end]
-        body.append(body_line[len(indent) :] if body_line.startswith(indent) else body_line.lstrip(" \t"))
-        end += 1
-    if any(body_line.strip() for body_line in body):
-        out.append(indent + "```" + "\n".join(body) + "```")
-    return end + 1
-
-
-# --- inlines -----------------------------------------------------------------------------------
+# Only what WhatsApp can show: no indented code (indentation stays text), setext headings (`---`
+# under a line stays a rule), link reference definitions, tables, html or entities.
+_PARSER = _Markdown("zero").enable(
+    ["fence", "blockquote", "hr", "list", "heading"]
+    + ["newline", "escape", "backticks", "strikethrough", "emphasis", "link", "image", "autolink"]
+)
+_PARSER.inline.ruler.after("text", "bare_url", _bare_url)
 
 
 @dataclass(slots=True)
-class _Delimiter:
-    """A run of `*`, `_` or `~` that may open and/or close emphasis."""
+class _Container:
+    """An open list item or quote."""
 
-    char: str
-    length: int
-    can_open: bool
-    can_close: bool
-    remaining: int = 0
-    active: bool = True
-    opens: list[str] = field(default_factory=list)
-    closes: list[str] = field(default_factory=list)
-
-    def render(self) -> str:
-        # Closing markers are taken from the run's left (inner) side, opening ones from its right.
-        return "".join(self.closes) + self.char * self.remaining + "".join(reversed(self.opens))
+    typed: str  # its marker as typed: `>`, `*`, `1.`
+    first: str  # the prefix of its first line
+    rest: str  # the prefix of the lines after it
+    started: bool = False
 
 
-def _is_punctuation(char: str) -> bool:
-    return char in _ESCAPABLE or unicodedata.category(char)[0] in "PS"
+@dataclass(slots=True)
+class _Writer:
+    """Writes the block tokens line by line under the open containers' prefixes: a flat walk, not a
+    `SyntaxTreeNode` tree, as emphasis can nest thousands deep, too deep to recurse."""
+
+    source: list[str]
+    out: list[str] = field(default_factory=list)
+    containers: list[_Container] = field(default_factory=list)
+    end: int = 0  # the source line after the last block written, to keep the blank lines between
+
+    def write(self, tokens: list[Token]) -> str:
+        previous = ""
+        for token in tokens:
+            if token.map:  # the blank lines typed before this block
+                self.lines([""] * (token.map[0] - self.end))
+                self.end = max(self.end, token.map[1] if token.nesting == 0 else token.map[0])
+            if token.type == "inline" and token.map:
+                self.inline(token, token.map[0], heading=previous == "heading_open")
+            elif token.type == "fence" and token.content.strip():
+                code = token.content.rstrip("\n")
+                self.lines(f"```{code}```".split("\n"))
+            elif token.type == "fence" and token.info.strip():  # empty, but text typed after its ```
+                self.lines([(token.markup + token.info).rstrip()])
+            elif token.type == "hr" and token.map:
+                # The rule as typed (`* * *`), without the containers' markers before it.
+                rule = re.search(rf"(?:{re.escape(token.markup[0])}[ \t]*)+$", self.source[token.map[0]].rstrip())
+                self.lines([rule.group() if rule else token.markup])
+            elif token.type == "list_item_open":
+                marker = f"{token.info}{token.markup} " if token.info else "- "
+                self.containers.append(_Container(token.info + token.markup, marker, " " * len(marker)))
+            elif token.type == "blockquote_open":
+                self.containers.append(_Container(">", "> ", "> "))
+            elif token.type in ("list_item_close", "blockquote_close"):
+                container = self.containers.pop()
+                if not container.started:  # empty: its marker as typed, on its one line
+                    self.lines([container.typed])
+                    self.end += 1
+            previous = token.type
+        self.lines([""] * (len(self.source) - self.end))
+        return "\n".join(self.out)
+
+    def inline(self, token: Token, first: int, heading: bool) -> None:
+        """Write a paragraph, or a heading as one bold line (so `**` in it adds nothing)."""
+        text = _inline(token.children or [], strong="" if heading else "*")
+        if (len(token.content) - len(token.content.rstrip("\\"))) % 2:
+            text = text[:-1]  # a `\` hard break with no line after it
+        if heading:
+            self.lines([f"*{text}*"] if text.strip() else [])
+            return
+        for number, line in enumerate(text.split("\n")):
+            # A line CommonMark continued lazily into a quote (`> q`, then `after`) keeps only the
+            # `>`s typed on it: WhatsApp quotes just the lines that start with one.
+            typed = self.source[first + number]
+            marks = len(typed) - len(typed.lstrip(" \t>"))
+            self.lines([line], quotes=typed.count(">", 0, marks) if number else None)
+
+    def lines(self, lines: list[str], quotes: int | None = None) -> None:
+        """Append lines under the containers' prefixes (up to the outer `quotes` quotes). A blank line
+        takes only those of containers begun, so the gap before a new item or quote has no marker."""
+        for line in lines:
+            prefix, left = "", quotes
+            for container in self.containers:
+                if container.typed == ">" and left is not None:
+                    if not left:
+                        break
+                    left -= 1
+                if line or container.started:
+                    prefix += container.rest if container.started else container.first
+                    container.started = container.started or bool(line)
+            self.out.append(prefix + line if line else prefix.rstrip())
 
 
-def _delimiter(text: str, start: int, end: int) -> _Delimiter:
-    """Classify the run text[start:end] by CommonMark's left/right-flanking rules."""
-    char = text[start]
-    before = text[start - 1] if start > 0 else " "
-    after = text[end] if end < len(text) else " "
-    left = not after.isspace() and (not _is_punctuation(after) or before.isspace() or _is_punctuation(before))
-    right = not before.isspace() and (not _is_punctuation(before) or after.isspace() or _is_punctuation(after))
-    if char == "_":
-        can_open = left and (not right or _is_punctuation(before))
-        can_close = right and (not left or _is_punctuation(after))
-    else:
-        can_open, can_close = left, right
-    if char == "~" and end - start > 2:
-        can_open = can_close = False
-    return _Delimiter(char, end - start, can_open, can_close, remaining=end - start)
-
-
-def _inline(text: str, strong: str = "*") -> str:
-    """Convert one paragraph's inline markdown. `strong` is the bold marker ("" inside headings)."""
-    nodes: list[str | _Delimiter] = []
-    i, n = 0, len(text)
-    while i < n:
-        char = text[i]
-        if char == "\\":
-            if i + 1 < n and text[i + 1] in _ESCAPABLE:
-                nodes.append(text[i + 1])
-                i += 2
-            elif i + 1 == n or text[i + 1] == "\n":
-                i += 1  # hard line break: the newline (if any) is kept, the backslash dropped
-            else:
-                nodes.append(char)
-                i += 1
-        elif char == "`":
-            i = _code_span(text, i, nodes)
-        elif char == "<":
-            match = _AUTOLINK.match(text, i) or _EMAIL_AUTOLINK.match(text, i)
-            nodes.append(match["url"] if match else char)
-            i = match.end() if match else i + 1
-        elif char == "[" or (char == "!" and text.startswith("[", i + 1)):
-            link = _link(text, i + 1 if char == "!" else i, strong)
-            if link is None:
-                nodes.append(char)
-                i += 1
-            else:
-                nodes.append(link[0])
-                i = link[1]
-        elif char in "*_~":
-            end = i
-            while end < n and text[end] == char:
-                end += 1
-            nodes.append(_delimiter(text, i, end))
-            i = end
-        elif char in "hHwW" and (i == 0 or not text[i - 1].isalnum()) and (url := _bare_url(text, i)):
-            nodes.append(_ESCAPE.sub(r"\1", url))
-            i += len(url)
-        else:
-            match = _PLAIN.match(text, i)
-            end = match.end() if match else i + 1
-            nodes.append(text[i:end])
-            i = end
-    _match_emphasis(nodes, strong)
-    return _render(nodes)
-
-
-def _render(nodes: list[str | _Delimiter]) -> str:
-    """Join the nodes. Emphasis spanning a line break is closed before it and reopened after it,
-    because WhatsApp formatting does not cross lines (emphasis nests properly, so a stack suffices)."""
+def _inline(tokens: list[Token], strong: str) -> str:
+    """WhatsApp text of a paragraph's inline tokens."""
     out: list[str] = []
-    stack: list[str] = []
-    for node in nodes:
-        if isinstance(node, _Delimiter):
-            out.append(node.render())
-            del stack[len(stack) - sum(1 for marker in node.closes if marker) :]
-            stack.extend(marker for marker in reversed(node.opens) if marker)
-        elif stack and "\n" in node:
-            closing, reopening = "".join(reversed(stack)), "".join(stack)
-            lines = node.split("\n")
-            for number, line in enumerate(lines):
-                if number:
-                    text = line.lstrip(" \t")
-                    line = "\n" + line[: len(line) - len(text)] + reopening + text
-                out.append(line if number == len(lines) - 1 else line.rstrip(" \t") + closing)
+    marks: list[str] = []  # the WhatsApp markers open here, innermost last
+    links: list[tuple[list[str], str]] = []  # the text before each open link, and its URL
+    for token in tokens:
+        if token.type == "code_inline":
+            fence = "```" if "`" in token.content else "`"  # WhatsApp's `code` cannot hold a backtick
+            out.append(fence + token.content + fence)
+        elif token.type in ("softbreak", "hardbreak"):
+            # WhatsApp formatting does not cross lines: close what is open before the break, reopen after.
+            out.append("".join(reversed(marks)) + "\n" + "".join(marks))
+        elif token.type in ("em_open", "strong_open", "s_open"):
+            marks.append(_MARKS.get(token.tag, strong))
+            out.append(marks[-1])
+        elif token.type in ("em_close", "strong_close", "s_close"):
+            out.append(marks.pop())
+        elif token.type == "link_open":
+            links.append((out, str(token.attrGet("href") or "")))
+            out = []
+        elif token.type == "link_close":
+            label = "".join(out).strip()
+            out, url = links.pop()
+            out.append(_link(label, url))
+        elif token.type == "image":
+            out.append(_link(_inline(token.children or [], strong).strip(), str(token.attrGet("src") or "")))
         else:
-            out.append(node)
+            out.append(token.content)  # text
     return "".join(out)
 
 
-def _bare_url(text: str, start: int) -> str:
-    """The URL starting at `start` without trailing punctuation (GFM autolink rules), or ""."""
-    match = _BARE_URL.match(text, start)
-    if match is None:
-        return ""
-    url = match.group()
-    while url:
-        if url[-1] in _URL_TRAILING:
-            url = url[:-1]
-        elif url[-1] == ")" and url.count(")") > url.count("("):
-            url = url[:-1]
-        else:
-            break
-    return url if "." in url or "://" in url else ""
-
-
-def _code_span(text: str, start: int, nodes: list[str | _Delimiter]) -> int:
-    """Append the code span opening at `start` (or its backticks, if unclosed); return the next index."""
-    end = start
-    while end < len(text) and text[end] == "`":
-        end += 1
-    ticks = end - start
-    closing = re.compile(rf"(?<!`)`{{{ticks}}}(?!`)").search(text, end)
-    if closing is None:
-        nodes.append("`" * ticks)
-        return end
-    code = text[end : closing.start()].replace("\n", " ")
-    if len(code) > 2 and code[0] == code[-1] == " " and code.strip():
-        code = code[1:-1]
-    nodes.append(f"```{code}```" if "`" in code else f"`{code}`")
-    return closing.end()
-
-
-def _skip_code_span(text: str, start: int) -> int:
-    """Index after the code span at `start`, or after its backticks when it does not close."""
-    end = start
-    while end < len(text) and text[end] == "`":
-        end += 1
-    closing = re.compile(rf"(?<!`)`{{{end - start}}}(?!`)").search(text, end)
-    return closing.end() if closing else end
-
-
-def _link(text: str, start: int, strong: str) -> tuple[str, int] | None:
-    """Render the inline link `[text](url "title")` at `start` as WhatsApp text, with the next index."""
-    if text.find("](", start) < 0:
-        return None
-    depth, i, n = 0, start, len(text)
-    while i < n:
-        char = text[i]
-        if char == "\\":
-            i += 2
-            continue
-        if char == "`":
-            i = _skip_code_span(text, i)
-            continue
-        if char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-            if depth == 0:
-                break
-        i += 1
-    if i >= n or not text.startswith("(", i + 1):
-        return None
-    label_end = i
-    parsed = _destination(text, label_end + 2)
-    if parsed is None:
-        return None
-    url, end = parsed
-    label = _inline(text[start + 1 : label_end], strong).strip()
-    if not url:
-        return label, end
-    if url in (f"mailto:{label}", f"tel:{label}"):
-        return label, end
-    if not label or label == url:
-        return url, end
-    return f"{label} ({url})", end
-
-
-def _destination(text: str, start: int) -> tuple[str, int] | None:
-    """Parse `url "title")` starting after the `(`; return the unescaped URL and the index after `)`."""
-    n = len(text)
-    i = start
-    while i < n and text[i].isspace():
-        i += 1
-    if i < n and text[i] == "<":
-        close = text.find(">", i + 1)
-        if close < 0 or "\n" in text[i + 1 : close] or "<" in text[i + 1 : close]:
-            return None
-        url, i = text[i + 1 : close], close + 1
-    else:
-        begin, depth = i, 0
-        while i < n:
-            char = text[i]
-            if char == "\\" and i + 1 < n and text[i + 1] in _ESCAPABLE:
-                i += 2
-                continue
-            if char.isspace() or ord(char) < 0x20:
-                break
-            if char == "(":
-                depth += 1
-            elif char == ")":
-                if depth == 0:
-                    break
-                depth -= 1
-            i += 1
-        if depth:
-            return None
-        url = text[begin:i]
-    had_space = i < n and text[i].isspace()
-    while i < n and text[i].isspace():
-        i += 1
-    if had_space and i < n and text[i] in "\"'(":
-        closer = ")" if text[i] == "(" else text[i]
-        i += 1
-        while i < n and text[i] != closer:
-            i += 2 if text[i] == "\\" else 1
-        i += 1
-        while i < n and text[i].isspace():
-            i += 1
-    if i >= n or text[i] != ")":
-        return None
-    return _ESCAPE.sub(r"\1", url), i + 1
-
-
-def _match_emphasis(nodes: list[str | _Delimiter], strong: str) -> None:
-    """CommonMark's "process emphasis" over the delimiter runs in `nodes`, attaching WhatsApp markers."""
-    delimiters = [node for node in nodes if isinstance(node, _Delimiter)]
-    bottoms: dict[tuple[str, bool, int], int] = {}
-    for index, closer in enumerate(delimiters):
-        while closer.active and closer.can_close and closer.remaining:
-            key = (closer.char, closer.can_open, closer.length % 3 if closer.char != "~" else closer.length)
-            opener_index = _find_opener(delimiters, index, bottoms.get(key, -1))
-            if opener_index is None:
-                bottoms[key] = index - 1
-                break
-            opener = delimiters[opener_index]
-            if closer.char == "~":
-                used, marker = closer.remaining, "~"
-            else:
-                used = 2 if opener.remaining >= 2 and closer.remaining >= 2 else 1
-                marker = strong if used == 2 else "_"
-            opener.remaining -= used
-            closer.remaining -= used
-            opener.opens.append(marker)
-            closer.closes.append(marker)
-            for between in delimiters[opener_index + 1 : index]:
-                between.active = False
-        if not closer.can_open:
-            closer.active = False
-
-
-def _find_opener(delimiters: list[_Delimiter], index: int, bottom: int) -> int | None:
-    closer = delimiters[index]
-    for position in range(index - 1, bottom, -1):
-        opener = delimiters[position]
-        if not (opener.active and opener.can_open and opener.remaining and opener.char == closer.char):
-            continue
-        if closer.char == "~":
-            if opener.remaining == closer.remaining:
-                return position
-            continue
-        both = opener.can_close or closer.can_open
-        if both and (opener.length + closer.length) % 3 == 0 and (opener.length % 3 or closer.length % 3):
-            continue
-        return position
-    return None
+def _link(label: str, url: str) -> str:
+    """A link as WhatsApp text: `label (url)`, or just one of them when the other adds nothing."""
+    if not url or url in (f"mailto:{label}", f"tel:{label}"):
+        return label
+    return f"{label} ({url})" if label and label != url else url

@@ -123,6 +123,23 @@ CASES: list[tuple[str, str, str]] = [
         "Hi *João*,\n\nYour order is on its way:\n\n1. Track it at our site (https://acme.test/t?id=a_1)\n"
         "2. Reply `STOP` to opt out\n\n> _Thanks for shopping!_",
     ),
+    # --- what WhatsApp cannot show stays as typed
+    ("html-and-entities", "<b>hi</b> &amp; co", "<b>hi</b> &amp; co"),
+    ("reference-definition", "[docs]: https://x.com\n\nsee [docs]", "[docs]: https://x.com\n\nsee [docs]"),
+    ("setext-underline", "Thanks\n---\nJohn", "Thanks\n---\nJohn"),
+    ("table", "| a | b |\n|---|---|\n| 1 | 2 |", "| a | b |\n|---|---|\n| 1 | 2 |"),
+    ("link-url-as-typed", "[menu](https://café.test/a%20b)", "menu (https://café.test/a%20b)"),
+    ("bare-www-url-star", "www.x.com/*a*b", "www.x.com/*a*b"),
+    ("empty-bullet", "*", "*"),
+    ("fence-info-only", "``` is how a block starts", "``` is how a block starts"),
+    ("blank-lines-kept", "\n\na\n\n\nb\n", "\n\na\n\n\nb\n"),
+    ("lazy-quote-in-list", "> - a\nb", "> - a\nb"),
+    ("lazy-nested-quote", "> > a\n> b\nc", "> > a\n> b\nc"),
+    # --- blocks inside blocks
+    ("loose-list", "- a\n\n- b", "- a\n\n- b"),
+    ("heading-in-list", "- # Title", "- *Title*"),
+    ("fence-in-list", "- ```\n  x\n  ```", "- ```x```"),
+    ("quote-bold-across-lines", "> **a\n> b**", "> *a*\n> *b*"),
 ]
 
 
@@ -143,3 +160,12 @@ def test_case_ids_are_unique() -> None:
 )
 def test_pathological_input_terminates(text: str) -> None:
     assert isinstance(to_whatsapp(text), str)
+
+
+@pytest.mark.parametrize("text", ["> " * 100 + "deep", "- " * 100 + "deep"], ids=["quotes", "lists"])
+def test_nesting_beyond_the_parser_cap_is_left_as_typed(text: str) -> None:
+    assert to_whatsapp(text) == text
+
+
+def test_deeply_nested_emphasis() -> None:
+    assert to_whatsapp("*a " * 2000 + "b" + " a*" * 2000) == "_a " * 2000 + "b" + " a_" * 2000
