@@ -5,7 +5,8 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from adapter.console import auth
 from adapter.web.console import app as dashboard_app
@@ -15,10 +16,21 @@ from adapter.web.console.support import blueprint
 SESSION_HOURS = 12
 
 
+class ConsoleSessions(SecureCookieSessionInterface):
+    """The console's signed-cookie session, left unopened for the webhooks: Meta and the helpdesk send no
+    cookie, and opening one costs each webhook a signing serializer for nothing."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith("/webhooks/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def register(app: Flask) -> None:
     """Blueprints, the session cookie and HTML error pages for the console."""
     settings = app.extensions["adapter"].settings
     app.secret_key = auth.signing_secret(settings) or secrets.token_hex(32)
+    app.session_interface = ConsoleSessions()
     app.config.update(
         SESSION_COOKIE_NAME="wa_console",
         SESSION_COOKIE_HTTPONLY=True,
