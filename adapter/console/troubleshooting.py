@@ -9,7 +9,6 @@ from typing import Any, cast
 from adapter.monitoring import payload_log
 from adapter.services import Services
 from adapter.store import keys
-from adapter.store.replies import texts
 
 SCAN_PER_PARTITION = 1000
 
@@ -72,7 +71,7 @@ def backlog_by_number(services: Services) -> dict[str, dict[str, int]]:
                 continue
             slot = counts.setdefault(chat.split(":", 1)[0], {"waiting": 0, "retrying": 0})
             slot["waiting"] += 1
-    for chat in texts(services.store.zrange(keys.DELAYED, 0, -1)):
+    for chat in services.queue.scheduled_chats():
         slot = counts.setdefault(str(chat).split(":", 1)[0], {"waiting": 0, "retrying": 0})
         slot["retrying"] += 1
     return counts

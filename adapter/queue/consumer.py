@@ -8,6 +8,9 @@ another one, in order. At-least-once: handlers are idempotent (dedupe marks, sen
 A job that must be tried again later is parked at the head of its chat's list; the chat's later
 entries are appended behind it, and when it is due its leaseholder drains the list in place, so a
 chat's messages always run in the order they arrived.
+
+Each lease carries a fencing token (queue/fence.py): a consumer that stalled past its lease finds its
+acks, parks and sends refused, drops the partition and leaves the entry to the new holder.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from adapter.queue.jobs import Job
 from adapter.queue.queue import JobQueue
 from adapter.queue.retry import backoff_seconds
 from adapter.store import keys
+from adapter.store.fence import Fence, StaleLease, running_under
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +48,13 @@ StreamReply = list[tuple[str, list[tuple[str, Mapping[str, str] | None]]]]  # XR
 
 DEFAULT_LEASE_SECONDS = 15.0
 
+# KEYS: the lease, its acquisition counter; ARGV: consumer name, ttl ms. The holder value, or false if taken.
+_ACQUIRE = """
+if redis.call("EXISTS", KEYS[1]) == 1 then return false end
+local holder = ARGV[1] .. ":" .. redis.call("INCR", KEYS[2])
+redis.call("SET", KEYS[1], holder, "PX", ARGV[2])
+return holder
+"""
 _RENEW = """
 if redis.call("GET", KEYS[1]) == ARGV[1] then
   return redis.call("PEXPIRE", KEYS[1], ARGV[2])
@@ -77,11 +88,23 @@ class Consumer:
     metrics: Metrics | None = None
     held: set[int] = field(default_factory=set)
     _draining: set[int] = field(default_factory=set)
+    _holders: dict[int, str] = field(default_factory=dict)  # partition -> our lease value, with its token
 
     def __post_init__(self) -> None:
         store = self.queue.store
+        self._acquire = store.register_script(_ACQUIRE)
         self._renew = store.register_script(_RENEW)
         self._release = store.register_script(_RELEASE)
+
+    def fence_of(self, partition: int) -> Fence | None:
+        holder = self._holders.get(partition)
+        return Fence(keys.lease(partition), holder) if holder is not None else None
+
+    def _drop(self, partition: int) -> None:
+        """The lease is gone (expired, or taken over): stop working for its chats at once."""
+        self.held.discard(partition)
+        self._draining.discard(partition)
+        self._holders.pop(partition, None)
 
     # --- leases ----------------------------------------------------------------------
 
@@ -98,9 +121,8 @@ class Consumer:
         """Renew held leases, take free partitions up to a fair share, give back the excess."""
         ttl_ms = int(self.lease_seconds * 1000)
         for partition in list(self.held):
-            if not self._renew(keys=[keys.lease(partition)], args=[self.name, ttl_ms]):
-                self.held.discard(partition)
-                self._draining.discard(partition)
+            if not self._renew(keys=[keys.lease(partition)], args=[self._holders.get(partition, ""), ttl_ms]):
+                self._drop(partition)
         share = math.ceil(self.queue.partitions / self._live_consumers())
         if len(self.held) < share:
             candidates = [p for p in range(self.queue.partitions) if p not in self.held]
@@ -108,12 +130,14 @@ class Consumer:
             for partition in candidates:
                 if len(self.held) >= share:
                     break
-                if self.queue.store.set(keys.lease(partition), self.name, nx=True, px=ttl_ms):
+                holder = self._acquire(keys=[keys.lease(partition), keys.fence(partition)], args=[self.name, ttl_ms])
+                if holder:
+                    self._holders[partition] = str(holder)
                     self._take_over(partition)
         while len(self.held) > share:
-            partition = self.held.pop()
-            self._draining.discard(partition)
-            self._release(keys=[keys.lease(partition)], args=[self.name])
+            partition = next(iter(self.held))
+            self._release(keys=[keys.lease(partition)], args=[self._holders.get(partition, "")])
+            self._drop(partition)
 
     def _take_over(self, partition: int) -> None:
         stream = keys.stream(partition)
@@ -134,8 +158,8 @@ class Consumer:
 
     def release_all(self) -> None:
         for partition in list(self.held):
-            self._release(keys=[keys.lease(partition)], args=[self.name])
-        self.held.clear()
+            self._release(keys=[keys.lease(partition)], args=[self._holders.get(partition, "")])
+            self._drop(partition)
         self.queue.store.zrem(keys.WORKERS, self.name)
 
     # --- the loop --------------------------------------------------------------------
@@ -144,8 +168,8 @@ class Consumer:
         """Keep our leases while a long job runs; a partition whose lease was lost is dropped at once."""
         ttl_ms = int(self.lease_seconds * 1000)
         for partition in list(self.held):
-            if not self._renew(keys=[keys.lease(partition)], args=[self.name, ttl_ms]):
-                self.held.discard(partition)
+            if not self._renew(keys=[keys.lease(partition)], args=[self._holders.get(partition, ""), ttl_ms]):
+                self._drop(partition)
 
     def _keep_leases(self, stop: threading.Event) -> None:
         while not stop.wait(self.lease_seconds / 3):
@@ -173,8 +197,8 @@ class Consumer:
                     raise
                 # Redis lost our streams (restarted without persistence): take the partitions anew.
                 logger.warning("consumer %s: queue streams are gone; recreating them", self.name)
-                self.held.clear()
-                self._draining.clear()
+                for partition in list(self.held):
+                    self._drop(partition)
             except redis.RedisError as exc:
                 logger.warning("consumer %s: store unavailable (%s); retrying", self.name, exc)
                 # An entry being handled when the store went away is still in our pending list: read it
@@ -210,56 +234,72 @@ class Consumer:
         """Handle one XREADGROUP reply: one round trip finds its parked chats, one acks what was done."""
         jobs = [(stream, [(entry_id, _job_of(fields)) for entry_id, fields in entries]) for stream, entries in response]
         parked = self.queue.parked_among(job.chat for _, entries in jobs for _, job in entries if job is not None)
-        batch = _Batch(self.queue, parked)
         handled = 0
-        try:
-            for stream, entries in jobs:
-                partition = int(stream.rsplit(":", 1)[1])
+        for stream, entries in jobs:
+            partition = int(stream.rsplit(":", 1)[1])
+            batch = _Batch(self.queue, parked, stream, self.fence_of(partition))
+            try:
                 for entry_id, job in entries:
                     if partition not in self.held:
                         break  # lease lost (we were too slow): its new holder takes these entries over
-                    self._handle_entry(batch, stream, entry_id, job)
+                    self._handle_entry(batch, entry_id, job)
                     handled += 1
-        finally:
-            # Also when a store error broke the batch off: what was done need not run again. Should this fail
-            # too, those entries stay pending and run again once the store is back (handlers are idempotent).
-            batch.flush()
+                # Also when a store error broke the batch off: what was done need not run again. Should this fail
+                # too, those entries stay pending and run again once the store is back (handlers are idempotent).
+                batch.flush()
+            except StaleLease as exc:
+                logger.warning("consumer %s: %s; leaving partition %d to its new holder", self.name, exc, partition)
+                self._drop(partition)
+            except redis.RedisError:
+                batch.flush()
+                raise
         return handled
 
-    def _handle_entry(self, batch: _Batch, stream: str, entry_id: str, job: Job | None) -> None:
+    def _handle_entry(self, batch: _Batch, entry_id: str, job: Job | None) -> None:
         if job is None:
-            batch.ack(stream, entry_id)
+            batch.ack(entry_id)
             return
         if job.chat in batch.parked:
-            batch.park(stream, entry_id, job, due=None)  # wait behind the chat's earlier messages
+            batch.park(entry_id, job, due=None)  # wait behind the chat's earlier messages
             return
         outcome = self._run(job)
         if outcome.done:
-            batch.ack(stream, entry_id)
+            batch.ack(entry_id)
         elif outcome.dead_error is not None:
-            batch.bury(stream, entry_id, job, outcome.dead_error)
+            batch.bury(entry_id, job, outcome.dead_error)
         else:
-            batch.park(stream, entry_id, outcome.job, due=self.clock.now() + outcome.delay)
+            batch.park(entry_id, outcome.job, due=self.clock.now() + outcome.delay)
 
     def _drain(self, chat: str) -> int:
         """Run a due chat's parked jobs in order, from its list, until one must wait again."""
+        partition = self.queue.partition_of(chat)
+        try:
+            return self._drain_held(chat, partition)
+        except StaleLease as exc:
+            logger.warning("consumer %s: %s; leaving partition %d to its new holder", self.name, exc, partition)
+            self._drop(partition)
+            return 0
+
+    def _drain_held(self, chat: str, partition: int) -> int:
         handled = 0
         while (head := self.queue.parked_head(chat)) is not None:
-            if self.queue.partition_of(chat) not in self.held:
+            fence = self.fence_of(partition)
+            if partition not in self.held:
                 return handled
             outcome = self._run(head)
             handled += 1
             if outcome.done or outcome.dead_error is not None:
-                if not self.queue.pop_parked(chat, outcome.dead_error, head):
+                if not self.queue.pop_parked(chat, outcome.dead_error, head, fence=fence):
                     return handled
             else:
-                self.queue.reschedule_parked(chat, outcome.job, self.clock.now() + outcome.delay)
+                self.queue.reschedule_parked(chat, outcome.job, self.clock.now() + outcome.delay, fence=fence)
                 return handled
-        self.queue.pop_parked(chat)  # an empty list left behind: unschedule the chat
+        self.queue.pop_parked(chat, fence=self.fence_of(partition))  # an empty list left: unschedule the chat
         return handled
 
     def _run(self, job: Job) -> Outcome:
-        with log_context(job=job.id, kind=job.kind, chat=job.chat):
+        fence = self.fence_of(self.queue.partition_of(job.chat))
+        with log_context(job=job.id, kind=job.kind, chat=job.chat), running_under(fence):
             outcome = self._attempt(job)
         if self.metrics is not None:
             result = "done" if outcome.done else ("dead" if outcome.dead_error is not None else "retry")
@@ -273,6 +313,8 @@ class Consumer:
             return self._dead(job, f"no handler for job kind {job.kind!r}")
         try:
             handler(job)
+        except StaleLease:
+            raise  # the new leaseholder runs it; this consumer must write nothing more for the chat
         except PermanentJobError as exc:
             return self._dead(job, str(exc))
         except ExternalApiError as exc:
@@ -325,27 +367,30 @@ def _job_of(fields: Mapping[str, str] | None) -> Job | None:
 
 @dataclass
 class _Batch:
-    """The queue as one XREADGROUP reply's handling sees it. `parked` (its chats parked when it was read) is
-    kept current here: only a partition's leaseholder parks its chats. Done entries are acked together at
-    the end, or with the next park or bury: in the same step, so that after a crash no done entry is run
-    again behind a later job of its chat that was parked."""
+    """One stream's entries of an XREADGROUP reply, as their handling sees the queue. `parked` (the chats
+    parked when it was read) is kept current here: only a partition's leaseholder parks its chats. Done
+    entries are acked together at the end, or with the next park or bury: in the same step, so that after
+    a crash no done entry is run again behind a later job of its chat that was parked. Every write is
+    fenced by the partition's lease."""
 
     queue: JobQueue
     parked: set[str]
-    acks: dict[str, list[str]] = field(default_factory=dict)
+    stream: str
+    fence: Fence | None
+    acks: list[str] = field(default_factory=list)
 
-    def ack(self, stream: str, entry_id: str) -> None:
-        self.acks.setdefault(stream, []).append(entry_id)
+    def ack(self, entry_id: str) -> None:
+        self.acks.append(entry_id)
 
-    def park(self, stream: str, entry_id: str, job: Job, *, due: float | None) -> None:
-        self.queue.park(stream, entry_id, job, due=due, also_ack=self.acks)
-        self.acks.clear()
+    def park(self, entry_id: str, job: Job, *, due: float | None) -> None:
+        self.queue.park(self.stream, entry_id, job, due=due, also_ack={self.stream: self.acks}, fence=self.fence)
+        self.acks = []
         self.parked.add(job.chat)
 
-    def bury(self, stream: str, entry_id: str, job: Job, error: str) -> None:
-        self.queue.bury(stream, entry_id, job, error, also_ack=self.acks)
-        self.acks.clear()
+    def bury(self, entry_id: str, job: Job, error: str) -> None:
+        self.queue.bury(self.stream, entry_id, job, error, also_ack={self.stream: self.acks}, fence=self.fence)
+        self.acks = []
 
     def flush(self) -> None:
-        self.queue.ack(self.acks)
-        self.acks.clear()
+        self.queue.ack({self.stream: self.acks}, fence=self.fence)
+        self.acks = []

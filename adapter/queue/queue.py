@@ -23,6 +23,7 @@ from adapter.errors import StoreUnavailable
 from adapter.queue.jobs import Job
 from adapter.store import keys
 from adapter.store.connection import Store
+from adapter.store.fence import Fence, fenced
 from adapter.store.replies import text, texts
 
 logger = logging.getLogger(__name__)
@@ -88,6 +89,9 @@ class JobQueue:
     def stream_of(self, chat: str) -> str:
         return keys.stream(self.partition_of(chat))
 
+    def delayed_of(self, chat: str) -> str:
+        return keys.delayed(self.partition_of(chat))
+
     # --- producers -------------------------------------------------------------------
 
     def enqueue_once(
@@ -118,20 +122,25 @@ class JobQueue:
 
     # --- consumers -------------------------------------------------------------------
 
-    def park(self, stream: str, entry_id: str, job: Job, *, due: float | None, also_ack: Acks = NO_ACKS) -> None:
+    def park(
+        self, stream: str, entry_id: str, job: Job, *, due: float | None, also_ack: Acks = NO_ACKS,
+        fence: Fence | None = None,
+    ) -> None:  # fmt: skip
         """Move a stream entry to the end of its chat's parked list (scheduling the chat when `due` is
-        given), and ack it and `also_ack`, in one step."""
-        pipe = self.store.pipeline(transaction=True)
-        pipe.rpush(keys.parked(job.chat), job.to_json())
-        if due is not None:
-            pipe.zadd(keys.DELAYED, {job.chat: due})
-        else:
-            # A no-op while the chat is parked (it is scheduled). Should its list have gone meanwhile (a lease
-            # lost unnoticed, Redis restarted without persistence), the job is not left behind nothing, unscheduled.
-            pipe.zadd(keys.DELAYED, {job.chat: self.clock.now()}, nx=True)
-        _ack_in(pipe, {stream: [entry_id]})
-        _ack_in(pipe, also_ack)
-        pipe.execute()
+        given), and ack it and `also_ack`, in one step (refused with StaleLease once `fence` is stale)."""
+
+        def commands(pipe: Any) -> None:
+            pipe.rpush(keys.parked(job.chat), job.to_json())
+            if due is not None:
+                pipe.zadd(self.delayed_of(job.chat), {job.chat: due})
+            else:
+                # A no-op while the chat is parked (it is scheduled). Should its list have gone meanwhile (Redis
+                # restarted without persistence), the job is not left behind nothing, unscheduled.
+                pipe.zadd(self.delayed_of(job.chat), {job.chat: self.clock.now()}, nx=True)
+            _ack_in(pipe, {stream: [entry_id]})
+            _ack_in(pipe, also_ack)
+
+        fenced(self.store, fence, commands)
 
     def parked_among(self, chats: Iterable[str]) -> set[str]:
         """The chats of these that have jobs parked, in one round trip."""
@@ -143,20 +152,22 @@ class JobQueue:
             pipe.exists(keys.parked(chat))
         return {chat for chat, parked in zip(distinct, pipe.execute(), strict=True) if parked}
 
-    def ack(self, acks: Acks) -> None:
-        """Ack (and delete) these entries, in one round trip; none when there are none."""
+    def ack(self, acks: Acks, fence: Fence | None = None) -> None:
+        """Ack (and delete) these entries in one transaction; none when there are none."""
         if any(acks.values()):
-            pipe = self.store.pipeline(transaction=True)
-            _ack_in(pipe, acks)
-            pipe.execute()
+            fenced(self.store, fence, lambda pipe: _ack_in(pipe, acks))
 
-    def bury(self, stream: str, entry_id: str, job: Job, error: str, *, also_ack: Acks = NO_ACKS) -> None:
+    def bury(
+        self, stream: str, entry_id: str, job: Job, error: str, *, also_ack: Acks = NO_ACKS, fence: Fence | None = None
+    ) -> None:
         """Move a job that will not succeed to the dead letters, and ack it and `also_ack`, in one step."""
-        pipe = self.store.pipeline(transaction=True)
-        pipe.lpush(keys.DEAD_LETTERS, self._dead_record(job, error))
-        _ack_in(pipe, {stream: [entry_id]})
-        _ack_in(pipe, also_ack)
-        pipe.execute()
+
+        def commands(pipe: Any) -> None:
+            pipe.lpush(keys.DEAD_LETTERS, self._dead_record(job, error))
+            _ack_in(pipe, {stream: [entry_id]})
+            _ack_in(pipe, also_ack)
+
+        fenced(self.store, fence, commands)
 
     def _dead_record(self, job: Job, error: str) -> str:
         return json.dumps({"job": job.as_dict(), "error": error, "failed_at": self.clock.now()})
@@ -164,33 +175,53 @@ class JobQueue:
     # --- parked chats: drained in place by their partition's leaseholder ---------------
 
     def due_chats(self, partitions: set[int], limit: int = 500) -> list[str]:
-        """Chats of these partitions whose parked jobs may run now."""
-        due = self.store.zrangebyscore(keys.DELAYED, "-inf", self.clock.now(), start=0, num=limit)
-        return [chat for chat in texts(due) if self.partition_of(chat) in partitions]
+        """Chats of these partitions whose parked jobs may run now, at most `limit` of each partition: each
+        partition has its own schedule, so one consumer's due chats never wait behind another's."""
+        if not partitions:
+            return []
+        pipe = self.store.pipeline(transaction=False)
+        now = self.clock.now()
+        for partition in sorted(partitions):
+            pipe.zrangebyscore(keys.delayed(partition), "-inf", now, start=0, num=limit)
+        return [chat for due in pipe.execute() for chat in texts(due)]
+
+    def scheduled_chats(self) -> list[str]:
+        """Every chat with parked jobs, due or not."""
+        pipe = self.store.pipeline(transaction=False)
+        for partition in range(self.partitions):
+            pipe.zrange(keys.delayed(partition), 0, -1)
+        return [chat for scheduled in pipe.execute() for chat in texts(scheduled)]
 
     def parked_head(self, chat: str) -> Job | None:
         raw = self.store.lindex(keys.parked(chat), 0)
         return Job.from_json(text(raw)) if raw else None
 
-    def pop_parked(self, chat: str, dead_error: str | None = None, job: Job | None = None) -> bool:
+    def pop_parked(
+        self, chat: str, dead_error: str | None = None, job: Job | None = None, fence: Fence | None = None
+    ) -> bool:
         """Drop the head (done, or dead-lettered with `dead_error`). True when the chat has more waiting;
         when it has none, the chat is unscheduled, so its new messages flow through the stream again."""
-        pipe = self.store.pipeline(transaction=True)
-        pipe.lpop(keys.parked(chat))
-        if dead_error is not None and job is not None:
-            pipe.lpush(keys.DEAD_LETTERS, self._dead_record(job, dead_error))
-        pipe.llen(keys.parked(chat))
-        remaining = int(pipe.execute()[-1])
+
+        def commands(pipe: Any) -> None:
+            pipe.lpop(keys.parked(chat))
+            if dead_error is not None and job is not None:
+                pipe.lpush(keys.DEAD_LETTERS, self._dead_record(job, dead_error))
+            pipe.llen(keys.parked(chat))
+
+        remaining = int(fenced(self.store, fence, commands)[-1])
         if remaining == 0:
-            self.store.zrem(keys.DELAYED, chat)
+            # Only this partition's leaseholder parks this chat, so nothing was parked since the LLEN.
+            self.store.zrem(self.delayed_of(chat), chat)
         return remaining > 0
 
-    def reschedule_parked(self, chat: str, head: Job, due: float) -> None:
+    def reschedule_parked(self, chat: str, head: Job, due: float, fence: Fence | None = None) -> None:
         """The head failed again (or must wait): keep it first, with its new attempt count, until `due`."""
-        pipe = self.store.pipeline(transaction=True)
-        pipe.lset(keys.parked(chat), 0, head.to_json())
-        pipe.zadd(keys.DELAYED, {chat: due})
-        pipe.execute()
+
+        def commands(pipe: Any) -> None:
+            pipe.lset(keys.parked(chat), 0, head.to_json())
+            pipe.zadd(self.delayed_of(chat), {chat: due})
+
+        fenced(self.store, fence, commands)
 
     # --- dead letters ----------------------------------------------------------------
 
@@ -219,9 +250,11 @@ class JobQueue:
         for partition in range(self.partitions):
             pipe.xlen(keys.stream(partition))
             pipe.xrange(keys.stream(partition), count=1)
-        pipe.zrange(keys.DELAYED, 0, -1)
+            pipe.zrange(keys.delayed(partition), 0, -1)
         pipe.llen(keys.DEAD_LETTERS)
-        (redis_seconds, redis_micros), *streams, retrying, dead = pipe.execute()
+        (redis_seconds, redis_micros), *per_partition, dead = pipe.execute()
+        streams = [reply for i, reply in enumerate(per_partition) if i % 3 != 2]
+        retrying = [chat for scheduled in per_partition[2::3] for chat in scheduled]
         waiting = sum(int(length) for length in streams[0::2])
         firsts = [int(first[0][0].split("-")[0]) for first in streams[1::2] if first]
         redis_now = redis_seconds + redis_micros / 1e6

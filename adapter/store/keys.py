@@ -9,7 +9,6 @@ PREFIX = "wa:"
 
 # --- queue ---
 WORKERS = PREFIX + "workers"  # zset consumer -> last heartbeat
-DELAYED = PREFIX + "delayed"  # zset chat -> when its parked jobs are due again
 DEAD_LETTERS = PREFIX + "dead"  # list of dead jobs (newest first)
 UNROUTED = PREFIX + "unrouted"  # list of payloads for numbers we don't know
 CONSUMER_GROUP = "workers"
@@ -20,7 +19,18 @@ def stream(partition: int) -> str:
 
 
 def lease(partition: int) -> str:
+    """The partition's lease: "<consumer>:<fencing token>" while a consumer holds it."""
     return f"{PREFIX}lease:{partition}"
+
+
+def fence(partition: int) -> str:
+    """Counter of the partition's lease acquisitions: each new holder's fencing token."""
+    return f"{PREFIX}fence:{partition}"
+
+
+def delayed(partition: int) -> str:
+    """zset chat -> when its parked jobs are due again, for the chats of one partition."""
+    return f"{PREFIX}delayed:{partition}"
 
 
 def parked(chat: str) -> str:

@@ -7,8 +7,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from adapter.store import keys
+from adapter.store import fence, keys
 from adapter.store.connection import Store
+from adapter.store.fence import fenced
 from adapter.store.replies import text, text_hash
 
 CONVERSATION_TTL_SECONDS = 30 * 24 * 3600
@@ -183,11 +184,21 @@ class Mappings:
     # --- outcome-unknown recovery (a crash or timeout between the API's answer and our write) ---
 
     def begin_send(self, part_key: str, now: float) -> float | None:
-        """Mark a part as being sent. Returns when an earlier attempt began, if one did (outcome unknown)."""
+        """Mark a part as being sent. Returns when an earlier attempt began, if one did (outcome unknown).
+
+        Fenced by the running job's lease (queue/fence.py): a consumer that lost its partition gets
+        StaleLease here and sends nothing more, while the new holder finds this mark and waits for
+        Meta's status of whatever the stale one had already sent.
+        """
         key = keys.sending(part_key)
-        if self.store.set(key, repr(now), nx=True, ex=keys.MAPPING_TTL_SECONDS):
+
+        def commands(pipe: Any) -> None:
+            pipe.set(key, repr(now), nx=True, ex=keys.MAPPING_TTL_SECONDS)
+            pipe.get(key)
+
+        fresh, value = fenced(self.store, fence.current(), commands)
+        if fresh:
             return None
-        value = self.store.get(key)
         return float(value) if value else None
 
     def abandon_send(self, part_key: str) -> None:

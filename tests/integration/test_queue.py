@@ -14,6 +14,8 @@ from adapter.queue.consumer import Consumer, RetryPolicy
 from adapter.queue.jobs import Job
 from adapter.queue.queue import JobQueue
 from adapter.store import keys
+from adapter.store.fence import StaleLease
+from adapter.store.mappings import Mappings
 from tests.conftest import RoundTrips
 
 
@@ -297,7 +299,7 @@ def test_the_jobs_done_before_a_park_are_acked_in_the_same_step(
         if job.payload["n"] == 2:
             raise ExternalApiError("helpdesk down", retryable=True)
 
-    def store_gone(acks: object) -> None:
+    def store_gone(acks: object, fence: object = None) -> None:
         raise redis.ConnectionError("Connection closed by server.")
 
     c = ready(consumer(queue, {"k": handle}, clock))
@@ -392,7 +394,7 @@ def test_a_job_parked_behind_a_chat_whose_parked_list_went_away_still_runs(
             raise ExternalApiError("helpdesk down", retryable=True)
         if job.chat == other:  # meanwhile the failing chat's list is lost (e.g. Redis restarted empty)
             store.delete(keys.parked(failing))
-            store.zrem(keys.DELAYED, failing)
+            store.zrem(keys.delayed(queue.partition_of(failing)), failing)
         seen.append((job.chat, job.payload["n"]))
 
     c = ready(consumer(queue, {"k": handle}, clock))
@@ -401,4 +403,68 @@ def test_a_job_parked_behind_a_chat_whose_parked_list_went_away_still_runs(
     c.run_once()  # failing/2 is parked behind failing/1, which this batch believes is still parked
     drain(c)
     assert seen == [(other, 1), (failing, 2)]
-    assert store.exists(keys.parked(failing)) == 0 and store.zcard(keys.DELAYED) == 0
+    assert store.exists(keys.parked(failing)) == 0 and store.zcard(keys.delayed(queue.partition_of(failing))) == 0
+
+
+def stall_past_the_lease(stale: Consumer, successor: Consumer, partition: int, store: redis.Redis) -> None:
+    """What a stopped VM looks like from Redis: the lease expires and another consumer takes the partition."""
+    store.delete(keys.lease(partition))
+    successor.rebalance()
+    assert partition in successor.held and partition in stale.held  # the stale one has not noticed yet
+
+
+def test_a_consumer_stalled_past_its_lease_sends_nothing_and_acks_nothing_and_the_new_holder_runs_it(
+    store: redis.Redis, clock: ManualClock
+) -> None:
+    queue = JobQueue(store, partitions=1, dedupe_ttl_seconds=60, clock=clock)
+    mappings = Mappings(store)
+    sends: list[tuple[str, int]] = []
+    stale, successor = consumer(queue, {}, clock, name="stale"), consumer(queue, {}, clock, name="successor")
+
+    def send(job: Job, who: str) -> None:
+        if who == "stale":
+            stall_past_the_lease(stale, successor, 0, store)
+        if mappings.begin_send(f"part-{job.payload['n']}", clock.now()) is None:  # fenced: the idempotency mark
+            sends.append((who, job.payload["n"]))
+
+    ready(stale)
+    queue.enqueue(Job("k", "a", {"n": 1}))
+    queue.enqueue(Job("k", "a", {"n": 2}))
+    stale.handlers = {"k": lambda job: send(job, "stale")}
+    successor.handlers = {"k": lambda job: send(job, "successor")}
+    stale.run_once()
+    assert 0 not in stale.held  # it stopped at once
+    assert pending_ids(store, keys.stream(0))  # and acked nothing: both entries wait for the new holder
+    drain(successor)
+    assert sends == [("successor", 1), ("successor", 2)]
+    assert entry_ids(store, keys.stream(0)) == [] and pending_ids(store, keys.stream(0)) == []
+
+
+def test_a_stale_holders_park_and_ack_are_refused(store: redis.Redis, clock: ManualClock) -> None:
+    queue = JobQueue(store, partitions=1, dedupe_ttl_seconds=60, clock=clock)
+    stale, successor = consumer(queue, {}, clock, name="stale"), consumer(queue, {}, clock, name="successor")
+    ready(stale)
+    fence = stale.fence_of(0)
+    assert fence is not None and fence.holder.startswith("stale:")
+    queue.enqueue(Job("k", "a", {"n": 1}))
+    stall_past_the_lease(stale, successor, 0, store)
+    assert successor.fence_of(0) != fence  # a new token
+    (entry,) = entry_ids(store, keys.stream(0))
+    with pytest.raises(StaleLease):
+        queue.ack({keys.stream(0): [entry]}, fence=fence)
+    with pytest.raises(StaleLease):
+        queue.park(keys.stream(0), entry, Job("k", "a", {"n": 1}), due=clock.now(), fence=fence)
+    assert entry_ids(store, keys.stream(0)) == [entry] and not store.exists(keys.parked("a"))
+    queue.ack({keys.stream(0): [entry]}, fence=successor.fence_of(0))
+    assert entry_ids(store, keys.stream(0)) == []
+
+
+def test_due_chats_are_read_per_partition_so_others_retries_do_not_crowd_ours(
+    queue: JobQueue, clock: ManualClock
+) -> None:
+    ours, *theirs = chats_of_one_partition(queue, 1) + [f"other-{n}" for n in range(60)]
+    theirs = [chat for chat in theirs if queue.partition_of(chat) != queue.partition_of(ours)]
+    for chat in theirs:
+        queue.park(queue.stream_of(chat), "0-1", Job("k", chat, {}), due=clock.now() - 10)
+    queue.park(queue.stream_of(ours), "0-1", Job("k", ours, {}), due=clock.now())
+    assert queue.due_chats({queue.partition_of(ours)}, limit=5) == [ours]
