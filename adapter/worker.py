@@ -45,6 +45,8 @@ def start_worker(services: Services, stop: threading.Event, threads: int | None 
     services.channels.cache_seconds = CHANNEL_CACHE_SECONDS
     flusher = services.deferred.start_flusher(stop)  # joined at exit: the last second of counts is written
     started = [flusher] if flusher is not None else []
+    if moved := services.queue.adopt_single_schedule():
+        logger.info("moved %d chats waiting to retry into their partitions' schedules", moved)
     for consumer in build_consumers(services, threads or services.settings.worker_threads):
         thread = threading.Thread(target=consumer.run, args=(stop,), name=f"consumer-{consumer.name}", daemon=True)
         thread.start()

@@ -14,7 +14,7 @@ import logging
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import redis
 
@@ -184,6 +184,19 @@ class JobQueue:
         for partition in sorted(partitions):
             pipe.zrangebyscore(keys.delayed(partition), "-inf", now, start=0, num=limit)
         return [chat for due in pipe.execute() for chat in texts(due)]
+
+    def adopt_single_schedule(self) -> int:
+        """Move chats scheduled in the one `wa:delayed` set of earlier versions into their partitions' sets, so
+        parked jobs from before an upgrade still run. Returns how many moved; each moves atomically."""
+        moved = 0
+        scheduled = cast(list[tuple[str, float]], self.store.zrange(keys.LEGACY_DELAYED, 0, -1, withscores=True))
+        for chat, due in scheduled:
+            pipe = self.store.pipeline(transaction=True)
+            pipe.zadd(self.delayed_of(text(chat)), {text(chat): due}, nx=True)
+            pipe.zrem(keys.LEGACY_DELAYED, chat)
+            pipe.execute()
+            moved += 1
+        return moved
 
     def scheduled_chats(self) -> list[str]:
         """Every chat with parked jobs, due or not."""

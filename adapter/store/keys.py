@@ -9,6 +9,7 @@ PREFIX = "wa:"
 
 # --- queue ---
 WORKERS = PREFIX + "workers"  # zset consumer -> last heartbeat
+LEGACY_DELAYED = PREFIX + "delayed"  # before per-partition schedules: read once at start (adopt_single_schedule)
 DEAD_LETTERS = PREFIX + "dead"  # list of dead jobs (newest first)
 UNROUTED = PREFIX + "unrouted"  # list of payloads for numbers we don't know
 CONSUMER_GROUP = "workers"

@@ -468,3 +468,14 @@ def test_due_chats_are_read_per_partition_so_others_retries_do_not_crowd_ours(
         queue.park(queue.stream_of(chat), "0-1", Job("k", chat, {}), due=clock.now() - 10)
     queue.park(queue.stream_of(ours), "0-1", Job("k", ours, {}), due=clock.now())
     assert queue.due_chats({queue.partition_of(ours)}, limit=5) == [ours]
+
+
+def test_chats_scheduled_by_an_earlier_version_still_run_after_the_upgrade(
+    queue: JobQueue, clock: ManualClock, store: redis.Redis
+) -> None:
+    seen: list[int] = []
+    store.rpush(keys.parked("a"), Job("k", "a", {"n": 1}).to_json())
+    store.zadd(keys.LEGACY_DELAYED, {"a": clock.now() - 1})  # the single schedule of before
+    assert queue.adopt_single_schedule() == 1 and not store.exists(keys.LEGACY_DELAYED)
+    drain(ready(consumer(queue, {"k": lambda job: seen.append(job.payload["n"])}, clock)))
+    assert seen == [1]
