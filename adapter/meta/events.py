@@ -10,8 +10,6 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from marshmallow import ValidationError
-
 from adapter.errors import PermanentJobError
 from adapter.meta import schemas
 
@@ -69,9 +67,9 @@ class MetaError:
     details: str = ""
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MetaError:
-        details = (data.get("error_data") or {}).get("details") or data.get("message") or ""
-        return cls(code=int(data.get("code") or 0), title=str(data.get("title") or ""), details=str(details))
+    def from_error(cls, error: schemas.Error) -> MetaError:
+        details = error.error_data.get("details") or error.message
+        return cls(code=error.code, title=error.title, details=str(details))
 
 
 @dataclass(frozen=True)
@@ -129,9 +127,9 @@ class InboundMessage:
         cls, item: dict[str, Any], *, phone_number_id: str, display_phone_number: str, contacts: list[dict[str, Any]]
     ) -> InboundMessage:
         try:
-            data = schemas.INBOUND_MESSAGE.load(item)
-        except ValidationError as exc:
-            raise PermanentJobError(f"malformed message item: {exc.messages}") from exc
+            data = schemas.check(item, schemas.InboundMessage)
+        except schemas.InvalidPayload as exc:
+            raise PermanentJobError(f"malformed message item: {exc}") from exc
         sender_wa_id = item.get("from")
         sender_user_id = item.get("from_user_id")
         profile = _matching_contact(contacts, sender_wa_id, sender_user_id)
@@ -140,22 +138,22 @@ class InboundMessage:
             user_id=sender_user_id or profile.get("user_id"),
             name=(profile.get("profile") or {}).get("name"),
         )
-        raw_type = str(data["type"])
-        context = data.get("context") or {}
+        raw_type = data.type
+        context = data.context or {}
         content = item.get(raw_type)
         return cls(
             phone_number_id=phone_number_id,
             display_phone_number=display_phone_number,
-            wamid=str(data["id"]),
+            wamid=data.id,
             customer=customer,
-            timestamp=int(data["timestamp"]),
+            timestamp=int(data.timestamp),
             type=MessageType.parse(raw_type),
             raw_type=raw_type,
             content=content if isinstance(content, dict) else {"items": content} if content is not None else {},
             reply_to=context.get("id"),
             forwarded=bool(context.get("forwarded") or context.get("frequently_forwarded")),
-            referral=data.get("referral"),
-            errors=tuple(MetaError.from_dict(e) for e in data.get("errors") or []),
+            referral=data.referral,
+            errors=tuple(MetaError.from_error(e) for e in data.errors),
         )
 
 
@@ -180,16 +178,16 @@ class MessageStatus:
     @classmethod
     def from_item(cls, item: dict[str, Any], *, phone_number_id: str) -> MessageStatus:
         try:
-            data = schemas.STATUS.load(item)
-        except ValidationError as exc:
-            raise PermanentJobError(f"malformed status item: {exc.messages}") from exc
+            data = schemas.check(item, schemas.Status)
+        except schemas.InvalidPayload as exc:
+            raise PermanentJobError(f"malformed status item: {exc}") from exc
         return cls(
             phone_number_id=phone_number_id,
-            wamid=str(data["id"]),
-            status=StatusKind.parse(str(data["status"])),
-            raw_status=str(data["status"]),
-            timestamp=int(data["timestamp"]) if str(data["timestamp"]).isdigit() else 0,
-            recipient=str(data.get("recipient_id") or data.get("recipient_user_id") or "unknown"),
-            callback_data=data.get("biz_opaque_callback_data"),
-            errors=tuple(MetaError.from_dict(e) for e in data.get("errors") or []),
+            wamid=data.id,
+            status=StatusKind.parse(data.status),
+            raw_status=data.status,
+            timestamp=int(data.timestamp) if data.timestamp.isdigit() else 0,
+            recipient=data.recipient_id or data.recipient_user_id or "unknown",
+            callback_data=data.biz_opaque_callback_data,
+            errors=tuple(MetaError.from_error(e) for e in data.errors),
         )

@@ -9,8 +9,6 @@ import hashlib
 import json
 from typing import Any
 
-from marshmallow import ValidationError
-
 from adapter.errors import BadRequest
 from adapter.meta import schemas
 from adapter.queue.jobs import Job
@@ -45,21 +43,22 @@ def jobs_from_webhook(payload: Any) -> list[tuple[str | None, Job]]:
 
 
 def _checked(payload: Any) -> dict[str, Any]:
-    """The loaded envelope, or a precise 400."""
+    """The envelope, checked against its documented shape, or a precise 400."""
     if not isinstance(payload, dict):
         raise BadRequest("not a WhatsApp Business Account webhook: the body must be a JSON object")
     try:
-        envelope: dict[str, Any] = schemas.ENVELOPE.load(payload)
-    except ValidationError as exc:
-        raise BadRequest("not a WhatsApp Business Account webhook", details=exc.messages) from None
-    for entry in envelope["entry"]:
-        for change in entry["changes"]:
-            if change["field"] == "messages":
+        envelope = schemas.check(payload, schemas.Envelope)
+    except schemas.InvalidPayload as exc:
+        raise BadRequest("not a WhatsApp Business Account webhook", details={"envelope": str(exc)}) from None
+    for e, entry in enumerate(envelope.entry):
+        for c, change in enumerate(entry.changes):
+            if change.field == "messages":
                 try:
-                    schemas.MESSAGES_VALUE.load(change["value"])
-                except ValidationError as exc:
-                    raise BadRequest("invalid `messages` change", details=exc.messages) from None
-    return envelope
+                    schemas.check(change.value, schemas.MessagesValue)
+                except schemas.InvalidPayload as exc:
+                    where = f"entry[{e}].changes[{c}].value"
+                    raise BadRequest("invalid `messages` change", details={where: str(exc)}) from None
+    return payload
 
 
 def _messages_jobs(phone_number_id: str, value: dict[str, Any]) -> list[tuple[str | None, Job]]:

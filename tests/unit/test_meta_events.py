@@ -10,7 +10,6 @@ from adapter.bridge.rendering import render
 from adapter.errors import PermanentJobError
 from adapter.meta.events import InboundMessage, MessageStatus, MessageType, StatusKind
 from adapter.meta.ingest import jobs_from_webhook
-from adapter.meta.schemas import ENVELOPE
 from adapter.work.kinds import JobKind
 from tests import contracts
 
@@ -21,7 +20,7 @@ OTHERS = contracts.load("meta_other_fields")
 
 def message_events(payload: dict[str, Any]) -> list[InboundMessage]:
     events = []
-    for _, job in jobs_from_webhook(ENVELOPE.load(payload)):
+    for _, job in jobs_from_webhook(payload):
         assert job.kind == JobKind.INBOUND_MESSAGE
         events.append(
             InboundMessage.from_item(
@@ -102,14 +101,14 @@ def test_username_users_are_keyed_by_their_business_scoped_id() -> None:
 
 
 def test_a_batch_yields_one_job_per_message_and_entry() -> None:
-    assert len(jobs_from_webhook(ENVELOPE.load(MESSAGES["batch_two_messages"]))) == 2
-    jobs = jobs_from_webhook(ENVELOPE.load(MESSAGES["batch_two_entries"]))
+    assert len(jobs_from_webhook(MESSAGES["batch_two_messages"])) == 2
+    jobs = jobs_from_webhook(MESSAGES["batch_two_entries"])
     assert len(jobs) == 2 and len({job.payload["phone_number_id"] for _, job in jobs}) == 2
 
 
 @pytest.mark.parametrize("variant", sorted(STATUSES))
 def test_status_variants_parse(variant: str) -> None:
-    jobs = jobs_from_webhook(ENVELOPE.load(STATUSES[variant]))
+    jobs = jobs_from_webhook(STATUSES[variant])
     assert jobs and all(job.kind == JobKind.MESSAGE_STATUS for _, job in jobs)
     for _, job in jobs:
         status = MessageStatus.from_item(job.payload["status"], phone_number_id=job.payload["phone_number_id"])
@@ -118,22 +117,22 @@ def test_status_variants_parse(variant: str) -> None:
 
 
 def test_failed_status_carries_the_meta_code_and_callback_data() -> None:
-    (_, job), = jobs_from_webhook(ENVELOPE.load(STATUSES["failed_131047"]))
+    (_, job), = jobs_from_webhook(STATUSES["failed_131047"])
     status = MessageStatus.from_item(job.payload["status"], phone_number_id="x")
     assert status.errors[0].code == 131047
-    (_, job), = jobs_from_webhook(ENVELOPE.load(STATUSES["with_callback_data"]))
+    (_, job), = jobs_from_webhook(STATUSES["with_callback_data"])
     assert MessageStatus.from_item(job.payload["status"], phone_number_id="x").callback_data
 
 
 def test_status_dedupe_keys_differ_by_status_but_not_by_delivery() -> None:
-    keys_once = [key for key, _ in jobs_from_webhook(ENVELOPE.load(STATUSES["batch_mixed"]))]
-    keys_again = [key for key, _ in jobs_from_webhook(ENVELOPE.load(STATUSES["batch_mixed"]))]
+    keys_once = [key for key, _ in jobs_from_webhook(STATUSES["batch_mixed"])]
+    keys_again = [key for key, _ in jobs_from_webhook(STATUSES["batch_mixed"])]
     assert len(set(keys_once)) == len(keys_once) == 3 and keys_once == keys_again
 
 
 @pytest.mark.parametrize("variant", sorted(OTHERS))
 def test_other_fields_are_kept_as_events(variant: str) -> None:
-    jobs = jobs_from_webhook(ENVELOPE.load(OTHERS[variant]))
+    jobs = jobs_from_webhook(OTHERS[variant])
     assert jobs
     kinds = {job.kind for _, job in jobs}
     assert kinds <= {JobKind.ACCOUNT_EVENT, JobKind.VALUE_ERRORS}
