@@ -18,9 +18,14 @@ Usage in tests::
 
 Webhooks for API writes (message_created/_updated, conversation_created/_status_changed/_updated, typing)
 are delivered by one background thread in order, or by ``webhook_threads`` side by side, as Chatwoot's
-Sidekiq does (``wait_for_webhooks()`` waits for the queue to drain);
-``agent_reply``/``set_status``/``post_webhook`` deliver synchronously. Fault injection (``fail_next``,
+Sidekiq does (``wait_for_webhooks()`` waits for the queue to drain); ``agent_reply``, ``delete_message``,
+``retry_message``, ``set_status`` and ``post_webhook`` deliver synchronously. Fault injection (``fail_next``,
 ``set_delay``) applies to ``/api/`` requests; ``set_down`` answers 503 to everything except ``/_sim/``.
+
+Where Chatwoot differs from a naive API, the simulator follows Chatwoot: the nulls of JSON arrays are
+dropped (Rails' deep munge), ``template_params`` is checked against Chatwoot's JSON schema, the message
+list answers 20 at a time (``before``/``after``), attachment URLs are on ``frontend_url`` (FRONTEND_URL),
+and a message_created that could not be delivered marks its message failed.
 
 Run alone: ``python -m tests.simulators.helpdesk --port 9002`` (account 1, an admin token printed on
 stdout, ``POST /_sim/agent_reply {"conversation_id", "content"}`` to play the agent).
@@ -47,7 +52,7 @@ from flask import Flask
 
 from adapter.helpdesk.signature import generate_signature
 from tests.simulators import helpdesk_api
-from tests.simulators.helpdesk_state import Actor, HelpdeskState, JsonDict, Outbound
+from tests.simulators.helpdesk_state import Actor, HelpdeskState, JsonDict, Outbound, rails_params
 from tests.simulators.http_server import SimulatorServer
 from tests.simulators.webhook_poster import WebhookConnectionFailed, WebhookError, WebhookPoster, WebhookTimeout
 
@@ -86,10 +91,13 @@ class HelpdeskSimulator:
         log_requests: bool = False,
         record_requests: bool = True,
         webhook_threads: int = 1,
+        frontend_url: str | None = None,
     ) -> None:
         self._host, self._port, self._log_requests = host, port, log_requests
         self._webhook_threads = webhook_threads
         self._state = HelpdeskState()
+        self._frontend_url_option = frontend_url
+        self._state.frontend_url = (frontend_url or "").rstrip("/")
         self.base_url = ""
         # Each API request, for tests to assert on; a benchmark turns it off (it grows and costs per request).
         self.record_requests = record_requests
@@ -155,6 +163,19 @@ class HelpdeskSimulator:
             self._faults.clear()
             self._delay, self._down = 0.0, False
         self.echo_webhooks = True
+        self.frontend_url = self._frontend_url_option
+
+    @property
+    def frontend_url(self) -> str:
+        """Chatwoot's FRONTEND_URL: the scheme and host of attachment ``data_url``s (and their redirects).
+        Defaults to ``base_url``; set another name of this server (``http://localhost:<port>``) to see an
+        adapter whose HELPDESK_BASE_URL differs from it; ``None`` goes back to ``base_url``."""
+        return self._state.frontend_url or self.base_url
+
+    @frontend_url.setter
+    def frontend_url(self, url: str | None) -> None:
+        with self._state.lock:
+            self._state.frontend_url = (url or "").rstrip("/")
 
     # ------------------------------------------------------------------ seeding and inspection
     @property
@@ -269,6 +290,7 @@ class HelpdeskSimulator:
                 params["template_params"] = template_params
             if sender == "contact":
                 params["message_type"] = "incoming"
+            params = rails_params(params)  # the dashboard posts JSON: Rails drops the nulls of its arrays
             message, outbounds = self._state.create_message(account_id, display_id, params, list(attachments), actor)
         created = [o for o in outbounds if o.event == "message_created" and o.message_id == message["id"]]
         self._enqueue([o for o in outbounds if o not in created])
@@ -277,6 +299,37 @@ class HelpdeskSimulator:
             status = self._deliver(outbound)[0] or 0
         with self._state.lock:
             return self._state.message_rest(message), status
+
+    def delete_message(self, account_id: int, display_id: int, message_id: int) -> tuple[dict[str, Any], int]:
+        """Delete a message as an agent would (``DELETE …/messages/{id}``) and POST its message_updated
+        synchronously. Returns the message in REST shape and the webhook's HTTP status (0: no answer)."""
+        with self._state.lock:
+            message = self._state.find_message(account_id, display_id, message_id)
+            outbounds = self._state.delete_message(message)
+        return self._acted_on(message, outbounds)
+
+    def retry_message(self, account_id: int, display_id: int, message_id: int) -> tuple[dict[str, Any], int]:
+        """Press Retry on a message as an agent would (``POST …/messages/{id}/retry``, Chatwoot 4.15.1: status
+        sent, content_attributes wiped to ``{}``) and POST its two message_updated synchronously. Returns the
+        message in REST shape and the last webhook's HTTP status (0: no answer)."""
+        with self._state.lock:
+            message = self._state.find_message(account_id, display_id, message_id)
+            outbounds = self._state.retry_message(message)
+        return self._acted_on(message, outbounds)
+
+    def _acted_on(self, message: JsonDict, outbounds: list[Outbound]) -> tuple[dict[str, Any], int]:
+        status = 0
+        for outbound in outbounds:
+            status = self._deliver(outbound)[0] or 0
+        with self._state.lock:
+            return self._state.message_rest(message), status
+
+    def set_webhook_url(self, inbox_id: int, url: str) -> str:
+        """Point an inbox's webhooks elsewhere (e.g. a closed port, to make deliveries fail); returns the old URL."""
+        with self._state.lock:
+            inbox = self._state.inboxes[inbox_id]
+            previous, inbox["webhook_url"] = inbox["webhook_url"], url
+            return str(previous)
 
     def _dashboard_actor(self, account_id: int, conv: JsonDict, sender: str) -> Actor | None:
         state = self._state

@@ -52,6 +52,12 @@ MAX_ATTACHMENTS = 15
 MAX_CONTENT_LENGTH = 150_000
 MESSAGES_PER_MINUTE_LIMIT = 200
 SEARCH_PAGE_SIZE = 15
+MESSAGES_PAGE_SIZE = 20  # MessageFinder: the latest 20, or the 20 before `before`
+MESSAGES_AFTER_LIMIT = 100
+MESSAGES_BETWEEN_LIMIT = 1000
+DELETED_CONTENT = "This message was deleted"  # I18n conversations.messages.deleted
+# Message::TEMPLATE_PARAMS_SCHEMA: the string properties of additional_attributes.template_params.
+TEMPLATE_PARAMS_STRINGS = ("name", "category", "language", "namespace")
 _BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 
@@ -65,6 +71,44 @@ def _clone(value: Any) -> Any:
     except (TypeError, orjson.JSONEncodeError):  # not JSON data (a tuple key, an integer over 64 bits)
         return copy.deepcopy(value)
 
+
+
+def rails_params(value: Any) -> Any:
+    """Params as Rails hands them to a controller: ``NoNilParamEncoder`` (``perform_deep_munge``, on by
+    default) drops the nulls of every array, at any depth (``[null, {..}]`` arrives as ``[{..}]``)."""
+    if isinstance(value, dict):
+        return {key: rails_params(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [rails_params(item) for item in value if item is not None]
+    return value
+
+
+def _humanize(attribute: str) -> str:
+    """ActiveSupport ``humanize`` of an error's attribute: ``template_params/namespace`` →
+    ``Template params/namespace``."""
+    words = attribute.replace("_", " ").strip().lower()
+    return words[:1].upper() + words[1:]
+
+
+def template_params_errors(template_params: Any) -> list[str]:
+    """``JsonSchemaValidator`` with ``TEMPLATE_PARAMS_SCHEMA`` (json_schemer, schema order: properties, then
+    required), each error as ActiveModel's full message."""
+    if not isinstance(template_params, dict):
+        return [f"{_humanize('template_params')} must be of type hash"]
+    errors = [f"{_humanize(f'template_params/{key}')} must be of type string" for key in TEMPLATE_PARAMS_STRINGS
+              if key in template_params and not isinstance(template_params[key], str)]
+    if "processed_params" in template_params and not isinstance(template_params["processed_params"], dict):
+        errors.append(f"{_humanize('template_params/processed_params')} must be of type hash")
+    if "name" not in template_params:
+        errors.append("Name is required")  # handle_required: the missing key alone is the attribute
+    return errors
+
+
+def _store_write(attributes: JsonDict, key: str, value: Any) -> None:
+    """A Rails ``store`` accessor write: nothing changes when the value equals what reads back (an absent key
+    reads nil), otherwise the key is set, to null too."""
+    if attributes.get(key) != value:
+        attributes[key] = value
 
 
 class ApiError(Exception):
@@ -132,6 +176,13 @@ def ruby_to_i(value: Any) -> int:
     return int(match.group(1)) if match else 0
 
 
+def blank(value: Any) -> bool:
+    """Ruby's ``blank?``: nil, false, an empty or whitespace string, an empty hash or array."""
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or value is False or (isinstance(value, dict | list) and not value)
+
+
 def to_bool(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in {"true", "1", "t", "yes", "on"}
@@ -172,6 +223,7 @@ class HelpdeskState:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.base_url = ""
+        self.frontend_url = ""  # Chatwoot's FRONTEND_URL: the host of attachment URLs ("" = base_url)
         self.accounts: dict[int, JsonDict] = {}
         self.users: dict[int, JsonDict] = {}
         self.agent_bots: dict[int, JsonDict] = {}
@@ -438,13 +490,14 @@ class HelpdeskState:
     def attachment_json(self, att: JsonDict) -> JsonDict:
         """``Attachment#push_event_data`` for uploaded files (data_url = ActiveStorage redirect URL)."""
         tail = f"redirect/{att['blob_key']}/{att['url_filename']}"
+        host = self.frontend_url or self.base_url  # url_for with default_url_options host: FRONTEND_URL
         data = {"id": att["id"], "message_id": att["message_id"], "file_type": att["file_type"],
                 "account_id": att["account_id"], "extension": att["extension"],
                 "content_type": att["content_type"],
-                "data_url": f"{self.base_url}/rails/active_storage/blobs/{tail}",
+                "data_url": f"{host}/rails/active_storage/blobs/{tail}",
                 "thumb_url": "", "file_size": len(att["data"]), "width": None, "height": None}
         if att["file_type"] == "image":
-            data["thumb_url"] = f"{self.base_url}/rails/active_storage/representations/{tail}"
+            data["thumb_url"] = f"{host}/rails/active_storage/representations/{tail}"
         if att["file_type"] == "audio":
             data["transcribed_text"] = None
             if att["is_voice_message"]:
@@ -467,6 +520,13 @@ class HelpdeskState:
             data["sender"] = sender
         if m["attachment_ids"]:
             data["attachments"] = [self.attachment_json(self.attachments[a]) for a in m["attachment_ids"]]
+        return data
+
+    def message_destroyed(self, m: JsonDict) -> JsonDict:
+        """``messages/destroy.json.jbuilder``: the REST fields without ``status`` and ``echo_id``."""
+        data = self.message_rest(m)
+        data.pop("status")
+        data.pop("echo_id", None)
         return data
 
     def message_push(self, m: JsonDict, *, webhook: bool = False) -> JsonDict:
@@ -822,10 +882,12 @@ class HelpdeskState:
             attributes["external_created_at"] = params["external_created_at"]
         self._resolve_in_reply_to(conv, attributes)
         additional = _clone(params.get("additional_attributes") or {})
-        if isinstance(params.get("template_params"), dict):
-            if not params["template_params"].get("name"):
-                raise unprocessable("Validation failed: Template params is invalid")
-            additional["template_params"] = _clone(params["template_params"])
+        template_params = params.get("template_params")
+        if not blank(template_params):  # MessageBuilder#template_params: `.blank?` ones are not stored
+            errors = template_params_errors(template_params)
+            if errors:
+                raise unprocessable("Validation failed: " + ", ".join(errors))
+            additional["template_params"] = _clone(template_params)
         if params.get("campaign_id") not in (None, ""):
             additional["campaign_id"] = params["campaign_id"]
         message = {
@@ -918,14 +980,62 @@ class HelpdeskState:
             return []
         before = (message["status"], _clone(message["content_attributes"]))
         message["status"] = status
-        if status == "failed":
-            message["content_attributes"]["external_error"] = external_error
-        else:
-            message["content_attributes"].pop("external_error", None)
+        # update!(status:, external_error: (failed ? error : nil)): a cleared error stays as a null key.
+        _store_write(message["content_attributes"], "external_error", external_error if status == "failed" else None)
         if before == (message["status"], message["content_attributes"]):
             return []
         message["updated_at"] = time.time()
         return self.message_event("message_updated", message)
+
+    def delete_message(self, message: JsonDict) -> list[Outbound]:
+        """``MessagesController#destroy``: the content becomes "This message was deleted", content_type text,
+        content_attributes exactly ``{deleted: true}`` (in_reply_to and external_error go), attachments are
+        destroyed; the status stays. One ``message_updated``."""
+        for att_id in message["attachment_ids"]:
+            att = self.attachments.pop(att_id, None)
+            if att is not None:
+                self.blobs.pop(att["blob_key"], None)
+        message.update({"content": DELETED_CONTENT, "content_type": "text", "content_attributes": {"deleted": True},
+                        "attachment_ids": [], "updated_at": time.time()})
+        return self.message_event("message_updated", message)
+
+    def retry_message(self, message: JsonDict) -> list[Outbound]:
+        """``MessagesController#retry`` (4.15.1): ``StatusUpdateService.new(message, 'sent')``, then
+        ``update!(content_attributes: {})``: in_reply_to, in_reply_to_external_id and external_error are gone.
+
+        Each committed update dispatches ``message_updated`` through the async dispatcher, whose job loads
+        the message again: both webhooks carry the final state (status sent, content_attributes {}).
+        SendReplyJob does nothing for an API inbox.
+        """
+        updates = 0
+        if message["status"] != "sent" or message["content_attributes"].get("external_error") is not None:
+            message["status"] = "sent"
+            _store_write(message["content_attributes"], "external_error", None)
+            updates += 1
+        if message["content_attributes"] != {}:
+            message["content_attributes"] = {}
+            updates += 1
+        if updates:
+            message["updated_at"] = time.time()
+        return [event for _ in range(updates) for event in self.message_event("message_updated", message)]
+
+    def message_page(self, conv: JsonDict, params: JsonDict) -> list[JsonDict]:
+        """``MessageFinder#perform``: between ``after`` and ``before`` (message ids), before one, after one,
+        before ``before_timestamp``, else the latest 20; always oldest first."""
+        rows = self.conversation_messages(conv)
+        if not blank(params.get("filter_internal_messages")):
+            rows = [m for m in rows if not m["private"] and m["message_type"] != "activity"]
+        after, before = ruby_to_i(params.get("after")), ruby_to_i(params.get("before"))
+        if not blank(params.get("after")) and not blank(params.get("before")):
+            return [m for m in rows if after <= m["id"] < before][:MESSAGES_BETWEEN_LIMIT]
+        if not blank(params.get("before")):
+            return [m for m in rows if m["id"] < before][-MESSAGES_PAGE_SIZE:]
+        if not blank(params.get("after")):
+            return [m for m in rows if m["id"] > after][:MESSAGES_AFTER_LIMIT]
+        if not blank(params.get("before_timestamp")):
+            timestamp = ruby_to_i(params["before_timestamp"])
+            return [m for m in rows if m["created_at"] < timestamp][-MESSAGES_PAGE_SIZE:]
+        return rows[-MESSAGES_PAGE_SIZE:]
 
     def messages_in(self, account_id: int, display_id: int) -> list[JsonDict]:
         conv = self.conversation(account_id, display_id)

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from adapter.helpdesk.signature import verify_signature
 from tests.simulators.helpdesk import HelpdeskSimulator
+from tests.simulators.helpdesk_state import ApiError
 
 TOKEN = "admin-token"
 SECRET = "inbox-secret"
@@ -219,7 +220,8 @@ def test_status_patch_rules_and_message_updated_echo(sim: HelpdeskSimulator, rec
     assert failed["status"] == "failed"
     assert failed["content_attributes"]["external_error"] == "131047: Re-engagement message"
     cleared = patch({"status": "sent", "external_error": "ignored"})
-    assert cleared["status"] == "sent" and "external_error" not in cleared["content_attributes"]
+    # The store accessor writes nil: the key stays, null (as Chatwoot's JSON shows it).
+    assert cleared["status"] == "sent" and cleared["content_attributes"] == {"external_error": None}
 
     bot = sim.add_agent_bot(1, token="bot-token")
     assert api(sim, "PATCH", url, token=bot["access_token"], json={"status": "read"}).status_code == 401
@@ -394,3 +396,146 @@ def test_custom_attributes_are_replaced_and_reset_forgets_everything(sim: Helpde
     sim.reset()
     assert not sim.contacts and not sim.conversations and not sim.messages and not sim.requests_log
     assert api(sim, "GET", "/profile").status_code == 401  # the user is gone too, and no fault fires
+
+
+SPARSE_BUTTONS = [None, {"type": "url", "parameter": "x"}, {"type": "copy_code", "parameter": "C"}]
+
+
+def test_the_nulls_of_json_arrays_are_dropped_as_rails_params_do(sim: HelpdeskSimulator, receiver: Receiver) -> None:
+    _, display_id = make_conversation(sim)
+    params = {"name": "order_update", "language": "en_US",
+              "processed_params": {"body": {"1": "x"}, "buttons": SPARSE_BUTTONS}}
+    posted = api(sim, "POST", f"/accounts/1/conversations/{display_id}/messages",
+                 json={"content": "Hi", "template_params": params, "content_attributes": {"items": [None, 1]}})
+    assert posted.status_code == 200, posted.text
+    dashboard, _ = sim.agent_reply(1, display_id, "Hi", template_params=params)
+    assert sim.wait_for_webhooks()
+    expected = [{"type": "url", "parameter": "x"}, {"type": "copy_code", "parameter": "C"}]
+    for message_id in (posted.json()["id"], dashboard["id"]):
+        stored = sim.messages[message_id]["additional_attributes"]["template_params"]
+        assert stored["processed_params"]["buttons"] == expected
+        (event,) = [e for e in receiver.events("message_created") if e["id"] == message_id]
+        assert event["additional_attributes"]["template_params"]["processed_params"]["buttons"] == expected
+    assert sim.messages[posted.json()["id"]]["content_attributes"]["items"] == [1]
+
+
+def test_template_params_are_checked_against_chatwoots_schema(sim: HelpdeskSimulator) -> None:
+    _, display_id = make_conversation(sim)
+    url = f"/accounts/1/conversations/{display_id}/messages"
+
+    def refusal(template_params: Any) -> Any:
+        answer = api(sim, "POST", url, json={"content": "Hi", "template_params": template_params})
+        assert answer.status_code == 422
+        return answer.json()
+
+    before = len(sim.messages)
+    picker = {"name": "order_update", "category": "UTILITY", "language": "en_US", "namespace": None,
+              "processed_params": {"body": {"1": "x"}}}
+    assert refusal(picker) == {"error": "Validation failed: Template params/namespace must be of type string"}
+    assert refusal({"language": "en_US"}) == {"error": "Validation failed: Name is required"}
+    assert refusal({"name": 7, "processed_params": []}) == {
+        "error": "Validation failed: Template params/name must be of type string, "
+                 "Template params/processed params must be of type hash"}  # fmt: skip
+    assert refusal(["order_update"]) == {"error": "Validation failed: Template params must be of type hash"}
+    assert len(sim.messages) == before  # the refused ones created nothing
+    accepted = api(sim, "POST", url, json={"content": "Hi", "template_params": {**picker, "namespace": "ns"}})
+    assert accepted.status_code == 200
+    blank = api(sim, "POST", url, json={"content": "Hi", "template_params": {}})
+    assert blank.status_code == 200
+    assert "template_params" not in sim.messages[blank.json()["id"]]["additional_attributes"]
+    with pytest.raises(ApiError, match="namespace must be of type string"):
+        sim.agent_reply(1, display_id, "Hi", template_params=picker)
+
+
+def test_deleting_a_message_blanks_it_and_fires_message_updated(sim: HelpdeskSimulator, receiver: Receiver) -> None:
+    _, display_id = make_conversation(sim)
+    quoted = api(sim, "POST", f"/accounts/1/conversations/{display_id}/messages",
+                 json={"content": "Which size?", "message_type": "incoming", "source_id": "wamid.Q"}).json()
+    form = {"content": "This one", "content_attributes": json.dumps({"in_reply_to": quoted["id"]})}
+    created = api(sim, "POST", f"/accounts/1/conversations/{display_id}/messages", data=form,
+                  files=[("attachments[]", ("label.jpg", JPEG, "image/jpeg"))]).json()
+    data_url = created["attachments"][0]["data_url"]
+    api(sim, "PATCH", f"/accounts/1/conversations/{display_id}/messages/{created['id']}",
+        json={"status": "failed", "external_error": "boom"})
+    assert sim.wait_for_webhooks()
+    deleted = api(sim, "DELETE", f"/accounts/1/conversations/{display_id}/messages/{created['id']}")
+    assert deleted.status_code == 200
+    body = deleted.json()
+    assert body["content"] == "This message was deleted" and body["content_attributes"] == {"deleted": True}
+    assert "status" not in body and "attachments" not in body and body["content_type"] == "text"
+    assert sim.messages[created["id"]]["status"] == "failed"  # the status stays
+    assert requests.get(data_url, timeout=5).status_code == 404
+    assert sim.wait_for_webhooks()
+    update = receiver.events("message_updated")[-1]
+    assert update["id"] == created["id"] and update["content_attributes"] == {"deleted": True}
+    assert update["content"] == "This message was deleted" and "attachments" not in update
+
+    again, status = sim.delete_message(1, display_id, quoted["id"])
+    assert status == 200 and again["content_attributes"] == {"deleted": True}
+    assert receiver.events("message_updated")[-1]["id"] == quoted["id"]
+    assert api(sim, "DELETE", f"/accounts/1/conversations/{display_id}/messages/999").status_code == 404
+
+
+def test_retry_sets_sent_and_wipes_content_attributes_in_two_updates(sim: HelpdeskSimulator,
+                                                                     receiver: Receiver) -> None:
+    _, display_id = make_conversation(sim)
+    quoted = api(sim, "POST", f"/accounts/1/conversations/{display_id}/messages",
+                 json={"content": "Which size?", "message_type": "incoming", "source_id": "wamid.Q"}).json()
+    reply, _ = sim.agent_reply(1, display_id, "Medium", in_reply_to=quoted["id"])
+    url = f"/accounts/1/conversations/{display_id}/messages/{reply['id']}"
+    api(sim, "PATCH", url, json={"status": "failed", "external_error": "131026: Message undeliverable"})
+    assert sim.wait_for_webhooks()
+    updates_before = len(receiver.events("message_updated"))
+    retried = api(sim, "POST", url + "/retry")
+    assert retried.status_code == 200
+    assert retried.json()["status"] == "sent" and retried.json()["content_attributes"] == {}
+    assert sim.wait_for_webhooks()
+    updates = receiver.events("message_updated")[updates_before:]
+    # The status update and the wipe are two commits; the async dispatcher reads the message after both.
+    assert len(updates) == 2 and all(u["id"] == reply["id"] and u["content_attributes"] == {} for u in updates)
+
+    api(sim, "PATCH", url, json={"status": "failed", "external_error": "again"})
+    assert sim.wait_for_webhooks()
+    message, status = sim.retry_message(1, display_id, reply["id"])
+    assert status == 200 and message["status"] == "sent" and message["content_attributes"] == {}
+    assert sim.retry_message(1, display_id, reply["id"]) == (message, 0)  # nothing changed: no webhook
+
+
+def test_the_message_list_pages_twenty_at_a_time(sim: HelpdeskSimulator) -> None:
+    _, display_id = make_conversation(sim)
+    url = f"/accounts/1/conversations/{display_id}/messages"
+    ids = [api(sim, "POST", url, json={"content": f"m{n}", "message_type": "incoming"}).json()["id"]
+           for n in range(45)]
+
+    def page(**query: Any) -> list[int]:
+        return [m["id"] for m in api(sim, "GET", url, params=query).json()["payload"]]
+
+    assert page() == ids[-20:]
+    assert page(before=ids[-20]) == ids[-40:-20]
+    assert page(before=ids[-40]) == ids[:5]
+    assert page(before=ids[0]) == []
+    assert page(after=ids[39]) == ids[40:]
+    assert page(after=ids[10], before=ids[13]) == ids[10:13]
+    listed = api(sim, "GET", url).json()
+    assert listed["meta"]["contact"]["phone_number"] == PHONE
+
+
+def test_attachment_urls_are_on_the_frontend_url(sim: HelpdeskSimulator) -> None:
+    _, display_id = make_conversation(sim)
+    url = f"/accounts/1/conversations/{display_id}/messages"
+    files = [("attachments[]", ("label.jpg", JPEG, "image/jpeg"))]
+    assert sim.frontend_url == sim.base_url
+    frontend = sim.base_url.replace("127.0.0.1", "localhost")
+    sim.frontend_url = frontend + "/"
+    assert sim.frontend_url == frontend
+    body = api(sim, "POST", url, data={"content": "photo"}, files=files).json()
+    data_url = body["attachments"][0]["data_url"]
+    assert data_url.startswith(frontend + "/rails/active_storage/blobs/redirect/")
+    assert body["attachments"][0]["thumb_url"].startswith(frontend + "/rails/active_storage/representations/")
+    redirect = requests.get(data_url, timeout=5, allow_redirects=False)
+    assert redirect.status_code == 302 and redirect.headers["Location"].startswith(frontend + "/blobs/")
+    assert requests.get(data_url, timeout=5).content == JPEG
+    sim.reset()
+    assert sim.frontend_url == sim.base_url
+    with HelpdeskSimulator(frontend_url="https://chat.acme.test") as other:
+        assert other.frontend_url == "https://chat.acme.test"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 
-from tests.simulators.helpdesk_api.common import helpdesk, simulator
+from tests.simulators.helpdesk_api.common import helpdesk
 from tests.simulators.helpdesk_state import not_found
 
 blueprint = Blueprint("attachments", __name__)
@@ -17,7 +17,8 @@ def blob_redirect(key: str, filename: str) -> Response:
     with state.lock:
         if key not in state.blobs:
             raise not_found()
-    return Response(status=302, headers={"Location": f"{simulator().base_url}/blobs/{key}"})
+    # ActiveStorage::SetCurrent: the disk service's URL is on the host the redirect was asked on (FRONTEND_URL's).
+    return Response(status=302, headers={"Location": f"{request.host_url.rstrip('/')}/blobs/{key}"})
 
 
 @blueprint.get("/blobs/<key>")

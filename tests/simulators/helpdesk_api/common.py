@@ -21,6 +21,7 @@ from tests.simulators.helpdesk_state import (
     HelpdeskState,
     JsonDict,
     Outbound,
+    rails_params,
 )
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def params() -> JsonDict:
         merged.update(request.form.to_dict())
     body = request.get_json(silent=True) if request.is_json else None
     if isinstance(body, dict):
-        merged.update(body)
+        merged.update(rails_params(body))  # Rails drops the nulls of JSON arrays
     for key in ("content_attributes", "template_params", "custom_attributes", "additional_attributes"):
         if isinstance(merged.get(key), str):  # multipart sends JSON as a string (safe_parse_json)
             try:
