@@ -1,6 +1,6 @@
 """JSON on the hot paths (jobs, webhook bodies, API answers): orjson, else the standard library.
 
-orjson writes in a tenth of json.dumps' time, but refuses two things a webhook may carry: a lone surrogate
+orjson is much cheaper than json.dumps on these paths, but refuses two things a webhook may carry: a lone surrogate
 (half an emoji) and an integer wider than 64 bits. For those the standard encoder writes the value,
 ASCII-escaped. Either way json.loads reads it back to the same value.
 
@@ -24,8 +24,8 @@ def dumps(value: Any) -> str:
         return json.dumps(value, separators=(",", ":"))
 
 
-# Every byte to "0" if a digit, else " ": a run of 19 digits (2**63 has 19) is then one find(), which costs a
-# tenth of a regular expression's search. Smaller integers orjson reads exactly.
+# Every byte to "0" if a digit, else " ": a run of 19 digits (2**63 has 19) is then one find(), cheaper than a
+# regular expression's search. Smaller integers orjson reads exactly.
 _DIGITS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
 _WIDE_INTEGER = b"0" * 19
 
@@ -63,6 +63,6 @@ def read_plain(raw: bytes) -> Any:
 
 
 def loads(text: str | bytes) -> Any:
-    """json.loads' value, read by orjson where it reads the same one (9 -> 4 us for a 364-byte answer)."""
+    """json.loads' value, read by orjson (the cheaper reader) where it reads the same one."""
     value = read_plain(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text)
     return json.loads(text) if value is UNREAD else value

@@ -9,9 +9,9 @@ def settle_heap() -> None:
     """Take what start-up built (modules, the app, its services: tens of thousands of objects that live as
     long as the process) out of the garbage collector's sight.
 
-    A full collection otherwise walks all of them, tens of milliseconds during which no thread of the process
-    runs: paid by whichever webhooks were in flight, it showed as the ingest's p99. After a fork each gunicorn
-    worker calls this once its own app is built; nothing built later is affected.
+    A full collection otherwise walks all of them while no thread of the process runs, and whichever webhooks
+    are in flight wait for it. After a fork each gunicorn worker calls this once its own app is built; nothing
+    built later is affected.
     """
     gc.collect()
     gc.freeze()

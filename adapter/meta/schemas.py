@@ -2,9 +2,9 @@
 
 The web layer checks the envelope and each `messages` change (a bad item must never make Meta retry a
 whole batch); each item is checked again by the worker and turned into an event (events.py). msgspec,
-not marshmallow: the Meta webhook is the hot path, and a profile of the ingest bench showed marshmallow
-taking most of the handler's own CPU on a 50-message batch (bench/RESULTS.md). Fields not named here are
-ignored by the check and kept in the payload, which travels on as Meta sent it.
+not marshmallow: the Meta webhook is the hot path, and marshmallow's per-field machinery was the largest part
+of the handler's own work on a large batch. Fields not named here are ignored by the check and kept in the
+payload, which travels on as Meta sent it.
 """
 
 from __future__ import annotations
