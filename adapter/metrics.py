@@ -49,9 +49,9 @@ class Metrics:
         self._observations: dict[tuple[str, str], list[float]] = defaultdict(list)
         deferred.drain_each_flush(self._drain)
 
-    def count(self, name: str, **labels: str) -> None:
+    def count(self, name: str, by: int = 1, **labels: str) -> None:
         with self._lock:
-            self._counts[(name, label_string(labels))] += 1
+            self._counts[(name, label_string(labels))] += by
         self.deferred.ensure_flusher()
 
     def observe(self, name: str, seconds: float, **labels: str) -> None:

@@ -11,13 +11,12 @@ import dataclasses
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from redis import RedisError
 
 from adapter import jsonfast
 from adapter.ids import new_id
-from adapter.queue.queue import RequestLog
 from adapter.store import keys
 from adapter.store.connection import Store
 from adapter.store.deferred import DeferredWrites
@@ -121,6 +120,15 @@ def helpdesk_items(phone_number_id: str, payload: Any) -> list[dict[str, str]]:
     event = str(payload.get("event") or "event")
     kind = f"{event} ({payload.get('message_type')})" if payload.get("message_type") else event
     return [{"kind": kind, "id": str(payload.get("id") or ""), "number": phone_number_id}]
+
+
+class RequestLog(NamedTuple):
+    """A capped list that keeps each request with its answer (inserted between `before` and `after`)."""
+
+    key: str
+    before: str
+    after: str
+    length: int
 
 
 def accepted_log(source: str, numbers: list[str], items: list[dict[str, str]], body: bytes, at: float) -> RequestLog:

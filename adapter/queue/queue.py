@@ -14,7 +14,7 @@ import logging
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 import redis
 
@@ -28,34 +28,16 @@ from adapter.store.replies import text, texts
 
 logger = logging.getLogger(__name__)
 
-# ARGV: ttl, metrics source (or ""), the two metrics hashes, a log list (or ""), the log entry's JSON
-# before and after its answer, the log's length, then (dedupe_key or "", stream, job_json) triples.
-# Returns how many were added; with a source, counts the request and its items in the same step, and with
-# a log list keeps the request for troubleshooting with its answer, still in one round trip.
+# ARGV: ttl, then (dedupe_key or "", stream, job_json) triples. Returns how many were added. Only what must
+# be atomic is here: the webhook's counters and troubleshooting record are written behind (store/deferred.py).
 _ENQUEUE_ONCE = """
 local call = redis.call  -- a local: a 50-message batch makes 100 calls
 local added = 0
-local items = 0
-for i = 9, #ARGV, 3 do
-  items = items + 1
-  local fresh = true
-  if ARGV[i] ~= "" then
-    fresh = call("SET", ARGV[i], "1", "NX", "EX", ARGV[1])
-  end
-  if fresh then
+for i = 2, #ARGV, 3 do
+  if ARGV[i] == "" or call("SET", ARGV[i], "1", "NX", "EX", ARGV[1]) then
     call("XADD", ARGV[i + 1], "*", "job", ARGV[i + 2])
     added = added + 1
   end
-end
-if ARGV[2] ~= "" then
-  redis.call("HINCRBY", ARGV[3], "result=accepted,source=" .. ARGV[2], 1)
-  redis.call("HINCRBY", ARGV[4], "result=enqueued,source=" .. ARGV[2], added)
-  redis.call("HINCRBY", ARGV[4], "result=duplicate,source=" .. ARGV[2], items - added)
-end
-if ARGV[5] ~= "" then
-  local answer = '{"received":' .. items .. ',"enqueued":' .. added .. '}'
-  redis.call("LPUSH", ARGV[5], ARGV[6] .. answer .. ARGV[7])
-  redis.call("LTRIM", ARGV[5], 0, tonumber(ARGV[8]) - 1)
 end
 return added
 """
@@ -63,16 +45,6 @@ return added
 # Stream entry ids to ack (and delete), per stream.
 Acks = Mapping[str, Sequence[str]]
 NO_ACKS: Acks = MappingProxyType({})
-
-
-class RequestLog(NamedTuple):
-    """A capped list that keeps each request with the answer the enqueue gives it (`{"received","enqueued"}`
-    inserted between `before` and `after`)."""
-
-    key: str
-    before: str
-    after: str
-    length: int
 
 
 class JobQueue:
@@ -94,22 +66,17 @@ class JobQueue:
 
     # --- producers -------------------------------------------------------------------
 
-    def enqueue_once(
-        self, items: Iterable[tuple[str | None, Job]], *, source: str = "", log: RequestLog | None = None
-    ) -> int:
-        """Enqueue each job whose dedupe key is new, all in one atomic round trip.
+    def enqueue_once(self, items: Iterable[tuple[str | None, Job]]) -> int:
+        """Enqueue each job whose dedupe key is new, all in one atomic round trip. Returns how many were new.
 
         Raises StoreUnavailable when Redis cannot be reached, so the web layer answers 503 and
         the sender retries instead of losing the payload.
         """
         now = self.clock.now()
-        argv: list[Any] = [
-            self.dedupe_ttl_seconds, source, keys.metric("webhooks_received"), keys.metric("webhook_items"),
-            *(log if log is not None else ("", "", "", 1)),
-        ]
+        argv: list[Any] = [self.dedupe_ttl_seconds]
         for dedupe_key, job in items:
             argv += [dedupe_key or "", self.stream_of(job.chat), job.to_json(enqueued_at=job.enqueued_at or now)]
-        if len(argv) == 8 and not source and log is None:
+        if len(argv) == 1:
             return 0
         try:
             return int(self._enqueue_once(args=argv))

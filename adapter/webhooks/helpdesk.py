@@ -11,7 +11,6 @@ from adapter.helpdesk import signature
 from adapter.helpdesk.ingest import jobs_from_event
 from adapter.json_body import parse_json_body
 from adapter.monitoring import payload_log
-from adapter.queue.queue import RequestLog
 from adapter.services import Services
 from adapter.webhooks.answer import Answer, Headers, refuse
 
@@ -41,7 +40,8 @@ def _accept(services: Services, phone_number_id: str, body: bytes, headers: Head
         phone_number_id, routed.needs_failure_mark
     ):
         return _ignored(services, log, "an update that needs no action")
-    enqueued = services.queue.enqueue_once(routed.jobs, log=log)
+    enqueued = services.queue.enqueue_once(routed.jobs)
+    payload_log.keep_later(services.deferred, log, {"received": len(routed.jobs), "enqueued": enqueued})
     return Answer(200, {"enqueued": enqueued})
 
 
@@ -75,7 +75,7 @@ def _refusal(services: Services, secret: str, body: bytes, headers: Headers) -> 
     )
 
 
-def _ignored(services: Services, log: RequestLog, why: str | None) -> Answer:
+def _ignored(services: Services, log: payload_log.RequestLog, why: str | None) -> Answer:
     """An event that needs no action: counted and kept for troubleshooting, both written behind
     (adapter/store/deferred.py), so its answer never waits on Redis. A replay of one changes nothing."""
     answer = Answer(200, {"ignored": why})

@@ -35,8 +35,14 @@ def _accept(services: Services, body: bytes, headers: Headers) -> Answer:
     payload = parse_json_body(body, lone_surrogates=True)
     jobs = jobs_from_webhook(payload)
     log = payload_log.accepted_meta_log(payload, body, services.clock.now())
-    enqueued = services.queue.enqueue_once(jobs, source="meta", log=log)
-    return Answer(200, {"received": len(jobs), "enqueued": enqueued})
+    enqueued = services.queue.enqueue_once(jobs)
+    # Written behind, within a second: they need no atomicity with the enqueue (store/deferred.py).
+    services.metrics.count("webhooks_received", result="accepted", source="meta")
+    services.metrics.count("webhook_items", by=enqueued, result="enqueued", source="meta")
+    services.metrics.count("webhook_items", by=len(jobs) - enqueued, result="duplicate", source="meta")
+    answer = {"received": len(jobs), "enqueued": enqueued}
+    payload_log.keep_later(services.deferred, log, answer)
+    return Answer(200, answer)
 
 
 def verify_subscription(services: Services, mode: str, token: str, challenge: str) -> str:
