@@ -196,6 +196,11 @@ class HelpdeskSimulator:
     def inboxes(self) -> dict[int, JsonDict]:
         return self._state.inboxes
 
+    @property
+    def dashboard_apps(self) -> dict[int, JsonDict]:
+        """Raw rows: ``title``, ``content`` (``[{"type": "frame", "url": …}]``), ``account_id``."""
+        return self._state.dashboard_apps
+
     def add_account(self, account_id: int, name: str = "Acme") -> None:
         with self._state.lock:
             self._state.add_account(account_id, name)
