@@ -29,7 +29,7 @@ def deliver_inbound_message(ctx: BridgeContext, channel: Channel, message: Inbou
     console's hourly counters and the admin API's recent events are written behind, within a second.
     """
     pnid, customer = channel.phone_number_id, message.customer.key
-    opened = ctx.window.record_inbound(pnid, customer, message.timestamp, message.type)
+    opened = ctx.window.record_inbound(pnid, customer, message.timestamp, message.type, message.wamid)
     rendered = render(message)
     attributes = dict(rendered.content_attributes)
     attributes.update(_quote_attributes(ctx, pnid, message))

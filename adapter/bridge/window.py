@@ -13,6 +13,7 @@ from adapter.clock import Clock
 from adapter.meta.events import MessageType
 from adapter.store import keys
 from adapter.store.connection import Store
+from adapter.store.replies import text
 
 WINDOW_SECONDS = 24 * 3600
 
@@ -37,11 +38,15 @@ WINDOW_OPENERS = frozenset(
 # Keep the last-inbound mark a little past the window so a late status can still be judged.
 _MARK_TTL_SECONDS = WINDOW_SECONDS + 3600
 
-# SET to the larger of the stored and the new timestamp (out-of-order webhooks never move it back), and
-# mark the chat as waiting for an answer until the window closes (KEYS[2], member ARGV[3], score ARGV[4]).
+# SET to the larger of the stored and the new timestamp (out-of-order webhooks never move it back), keep
+# that message's wamid (KEYS[3], ARGV[5]), and mark the chat as waiting for an answer until the window
+# closes (KEYS[2], member ARGV[3], score ARGV[4]).
 _RECORD_LATEST = """
 local current = tonumber(redis.call("GET", KEYS[1]) or "0")
 local incoming = tonumber(ARGV[1])
+if incoming >= current then
+  redis.call("SET", KEYS[3], ARGV[5], "EX", ARGV[2])
+end
 if incoming > current then
   redis.call("SET", KEYS[1], ARGV[1], "EX", ARGV[2])
   redis.call("ZADD", KEYS[2], ARGV[4], ARGV[3])
@@ -57,8 +62,11 @@ class WindowTracker:
         self.clock = clock
         self._record = store.register_script(_RECORD_LATEST)
 
-    def record_inbound(self, phone_number_id: str, customer: str, timestamp: int, message_type: MessageType) -> bool:
-        """Refresh the window if this message type opens it. True when the stored time moved forward.
+    def record_inbound(
+        self, phone_number_id: str, customer: str, timestamp: int, message_type: MessageType, wamid: str = ""
+    ) -> bool:
+        """Refresh the window if this message type opens it, and keep the message's wamid (the typing
+        indicator is shown on it). True when the stored time moved forward.
 
         The chat then waits for an answer until an agent's reply goes out (see due_warnings).
         """
@@ -67,10 +75,15 @@ class WindowTracker:
         ttl = max(1, int(timestamp + _MARK_TTL_SECONDS - self.clock.now()))
         return bool(
             self._record(
-                keys=[keys.window(phone_number_id, customer), keys.AWAITING_ANSWER],
-                args=[timestamp, ttl, f"{phone_number_id}:{customer}", timestamp + WINDOW_SECONDS],
+                keys=[keys.window(phone_number_id, customer), keys.AWAITING_ANSWER,
+                      keys.last_customer_wamid(phone_number_id, customer)],
+                args=[timestamp, ttl, f"{phone_number_id}:{customer}", timestamp + WINDOW_SECONDS, wamid],
             )
-        )
+        )  # fmt: skip
+
+    def last_customer_wamid(self, phone_number_id: str, customer: str) -> str | None:
+        value = self.store.get(keys.last_customer_wamid(phone_number_id, customer))
+        return text(value) if value else None
 
     def mark_answered(self, phone_number_id: str, customer: str) -> None:
         self.store.zrem(keys.AWAITING_ANSWER, f"{phone_number_id}:{customer}")

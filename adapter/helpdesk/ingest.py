@@ -9,7 +9,7 @@ from marshmallow import ValidationError
 
 from adapter.errors import BadRequest
 from adapter.helpdesk.events import SENDABLE_MESSAGE_TYPES, is_retry_request, is_sendable
-from adapter.helpdesk.schemas import CONVERSATION_EVENT, MESSAGE_EVENT, WEBHOOK
+from adapter.helpdesk.schemas import CONVERSATION_EVENT, MESSAGE_EVENT, TYPING_EVENT, WEBHOOK
 from adapter.queue.jobs import Job
 from adapter.store import keys
 from adapter.work.kinds import JobKind
@@ -65,4 +65,13 @@ def jobs_from_event(phone_number_id: str, payload: Any) -> Routed:
         payload = {"phone_number_id": phone_number_id, "customer": customer, "conversation_id": data["id"]}
         job = Job(JobKind.CONVERSATION_CHANGED, f"{phone_number_id}:{customer}", {**payload, "status": "resolved"})
         return Routed([(None, job)])
+    if event == "conversation_typing_on":
+        data = _load(TYPING_EVENT, payload, "conversation_typing_on")
+        customer = (data["conversation"].get("contact_inbox") or {}).get("source_id")
+        if data["is_private"] or not customer:
+            return Routed([], "typing a private note, or in a conversation without a WhatsApp contact")
+        conversation_id = data["conversation"]["id"]
+        typing = {"phone_number_id": phone_number_id, "customer": customer, "conversation_id": conversation_id}
+        # A chat of its own: the indicator never waits behind the conversation's replies, nor holds one up.
+        return Routed([(None, Job(JobKind.TYPING, f"{phone_number_id}:{customer}:typing", typing))])
     return Routed([], f"event {event} needs no action")

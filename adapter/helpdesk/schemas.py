@@ -66,6 +66,15 @@ class ConversationEventSchema(_Open):
     contact_inbox = fields.Nested(ContactInboxSchema, load_default=None)
 
 
+class TypingEventSchema(_Open):
+    """conversation_typing_on: an agent or bot typing (`is_private` when it is a private note)."""
+
+    event = fields.String(required=True)
+    is_private = fields.Boolean(load_default=False)
+    conversation = fields.Nested(ConversationSchema, required=True)
+
+
 WEBHOOK = WebhookSchema()
 MESSAGE_EVENT = MessageEventSchema()
 CONVERSATION_EVENT = ConversationEventSchema()
+TYPING_EVENT = TypingEventSchema()

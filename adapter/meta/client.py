@@ -55,9 +55,12 @@ class GraphClient:
             )
         return str(messages[0]["id"])
 
-    def mark_as_read(self, phone_number_id: str, token: str, wamid: str) -> None:
-        """POST /{phone-number-id}/messages with status=read (Mark messages as read)."""
-        body = {"messaging_product": "whatsapp", "status": "read", "message_id": wamid}
+    def mark_as_read(self, phone_number_id: str, token: str, wamid: str, *, typing: bool = False) -> None:
+        """POST /{phone-number-id}/messages with status=read (Mark messages as read); with `typing`, also show
+        the typing indicator, which WhatsApp hides on our next message or after 25 seconds."""
+        body: dict[str, Any] = {"messaging_product": "whatsapp", "status": "read", "message_id": wamid}
+        if typing:
+            body["typing_indicator"] = {"type": "text"}
         self._call("POST", f"/{phone_number_id}/messages", token, json=body)
 
     def get_media_url(self, media_id: str, token: str) -> MediaInfo:

@@ -56,6 +56,16 @@ def window(phone_number_id: str, customer: str) -> str:
     return f"{PREFIX}window:{phone_number_id}:{customer}"
 
 
+def last_customer_wamid(phone_number_id: str, customer: str) -> str:
+    """The wamid of the customer's latest message: what the typing indicator is shown on."""
+    return f"{PREFIX}last-wamid:{phone_number_id}:{customer}"
+
+
+def typing_shown(phone_number_id: str, conversation_id: int) -> str:
+    """Set for a few seconds after the typing indicator was shown in a conversation (one call per burst)."""
+    return f"{PREFIX}typing:{phone_number_id}:{conversation_id}"
+
+
 def conversation(phone_number_id: str, customer: str) -> str:
     """The helpdesk contact and open conversation of a customer on a number."""
     return f"{PREFIX}conv:{phone_number_id}:{customer}"

@@ -13,6 +13,7 @@ from adapter.bridge.inbox_settings import push_inbox_settings
 from adapter.bridge.meta_events import TEMPLATE_FIELDS, apply_template_event, apply_user_preferences
 from adapter.bridge.outbound import fail_message, post_private_note, send_agent_reply
 from adapter.bridge.statuses import apply_status
+from adapter.bridge.typing import show_typing
 from adapter.bridge.window_policy import utc
 from adapter.helpdesk.events import AgentReply
 from adapter.meta.events import InboundMessage, MessageStatus
@@ -23,7 +24,7 @@ from adapter.services import Services
 from adapter.store.channels import Channel
 from adapter.templates.sync import sync_waba
 from adapter.work import kinds
-from adapter.work.kinds import AccountEvent, ConversationChanged, JobKind, ValueErrors, WindowWarning
+from adapter.work.kinds import AccountEvent, ConversationChanged, JobKind, Typing, ValueErrors, WindowWarning
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class JobHandlers:
             JobKind.TEMPLATES_SYNC: self.templates_sync,
             JobKind.INBOX_SETTINGS: self.inbox_settings,
             JobKind.WINDOW_WARNING: self.window_warning,
+            JobKind.TYPING: self.typing,
         }
 
     def _channel_for(self, job: Job) -> Channel | None:
@@ -141,6 +143,12 @@ class JobHandlers:
         channel = self.services.channels.get(str(job.payload["phone_number_id"]))
         if channel is not None:
             push_inbox_settings(self.ctx, self.services.templates, channel)
+
+    def typing(self, job: Job) -> None:
+        event = Typing.from_payload(job.payload)
+        channel = self.services.channels.get(event.phone_number_id)
+        if channel is not None:
+            show_typing(self.ctx, channel, event.customer, event.conversation_id)
 
     def window_warning(self, job: Job) -> None:
         event = WindowWarning.from_payload(job.payload)

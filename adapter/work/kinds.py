@@ -21,6 +21,7 @@ class JobKind(StrEnum):
     TEMPLATES_SYNC = "templates.sync"
     INBOX_SETTINGS = "channel.inbox_settings"
     WINDOW_WARNING = "window.warning"
+    TYPING = "helpdesk.typing"
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,17 @@ class ConversationChanged:
             str(payload["phone_number_id"]), str(payload["customer"]), int(payload["conversation_id"]),
             str(payload.get("status") or ""),
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Typing:
+    phone_number_id: str
+    customer: str
+    conversation_id: int
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Typing:
+        return cls(str(payload["phone_number_id"]), str(payload["customer"]), int(payload["conversation_id"]))
 
 
 @dataclass(frozen=True)
