@@ -7,6 +7,7 @@ import mimetypes
 from dataclasses import dataclass
 from typing import Any
 
+from adapter.bridge.choices import with_chosen_item
 from adapter.bridge.context import BridgeContext
 from adapter.bridge.conversations import find_or_create_conversation
 from adapter.bridge.rendering import render
@@ -30,7 +31,7 @@ def deliver_inbound_message(ctx: BridgeContext, channel: Channel, message: Inbou
     """
     pnid, customer = channel.phone_number_id, message.customer.key
     opened = ctx.window.record_inbound(pnid, customer, message.timestamp, message.type, message.wamid)
-    rendered = render(message)
+    rendered = with_chosen_item(ctx, pnid, message, render(message))
     attributes = dict(rendered.content_attributes)
     attributes.update(_quote_attributes(ctx, pnid, message))
     # A media message is marked as being posted only once its media is in hand (a failed download is no post).

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapter.bridge.context import BridgeContext
+from adapter.bridge.interactive import plan_rich, split_text
 from adapter.bridge.markdown import to_whatsapp
 from adapter.bridge.window import GateDecision
 from adapter.errors import ExternalApiError, GraphApiError, OutcomeUnknown, Throttled
@@ -22,7 +23,6 @@ from adapter.store.mappings import Quote
 
 logger = logging.getLogger(__name__)
 
-TEXT_LIMIT = 4096
 SHORT_WAIT_SECONDS = 0.5
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})
 VIDEO_TYPES = frozenset({"video/mp4", "video/3gpp"})
@@ -33,29 +33,21 @@ class Part:
     text: str | None = None
     attachment: Attachment | None = None
     template: dict[str, Any] | None = None
+    message: dict[str, Any] | None = None  # a ready Graph message object: interactive, or media by link
 
 
 def plan_parts(reply: AgentReply, decision: GateDecision) -> list[Part]:
-    """The WhatsApp messages a helpdesk message becomes: its text (split at 4096 chars), then every attachment."""
+    """The WhatsApp messages a helpdesk message becomes: its text (split at 4096 chars) or its rich content
+    (bridge/interactive.py), then every attachment."""
     if decision.template is not None:
         return [Part(template=decision.template)]
-    parts = [Part(text=chunk) for chunk in split_text(to_whatsapp(reply.content))]
+    rich = plan_rich(reply)
+    if rich is None:
+        parts = [Part(text=chunk) for chunk in split_text(to_whatsapp(reply.content))]
+    else:
+        parts = [Part(text=p) if isinstance(p, str) else Part(message=p) for p in rich]
     parts += [Part(attachment=attachment) for attachment in reply.attachments]
     return parts
-
-
-def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    text = text.strip()
-    chunks: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        if cut < limit // 2:
-            cut = text.rfind(" ", 0, limit)
-        if cut < limit // 2:
-            cut = limit
-        chunks.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    return chunks + ([text] if text else [])
 
 
 def recipient(customer: str) -> dict[str, str]:
@@ -213,6 +205,8 @@ def _message_body(ctx: BridgeContext, channel: Channel, part: Part) -> dict[str,
     base: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual"}
     if part.template is not None:
         return {**base, "type": "template", "template": part.template}
+    if part.message is not None:
+        return {**base, **part.message}
     if part.text is not None:
         preview = "http://" in part.text or "https://" in part.text
         return {**base, "type": "text", "text": {"body": part.text, "preview_url": preview}}

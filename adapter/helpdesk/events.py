@@ -9,6 +9,8 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 SENDABLE_MESSAGE_TYPES = frozenset({"outgoing", "template"})
+# Messages whose `content_attributes.items` carry what is to be shown (Chatwoot's ContentAttributeValidator).
+RICH_CONTENT_TYPES = frozenset({"input_select", "cards", "article", "form"})
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,61 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class CardAction:
+    """A card's button: `link` opens `uri`, `postback` answers `payload`."""
+
+    text: str
+    type: str
+    uri: str | None = None
+    payload: str | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    """One of `content_attributes.items`: a choice (title, value), a card (title, description, media_url,
+    actions), an article (title, description, link) or a form field (its label as the title)."""
+
+    title: str = ""
+    value: str | None = None
+    description: str | None = None
+    media_url: str | None = None
+    link: str | None = None
+    actions: tuple[CardAction, ...] = ()
+
+    @classmethod
+    def from_attribute(cls, data: dict[str, Any]) -> Item:
+        actions = data.get("actions")
+        return cls(
+            title=_text(data.get("title") or data.get("label") or data.get("placeholder") or data.get("name")) or "",
+            value=_text(data.get("value")),
+            description=_text(data.get("description")),
+            media_url=_text(data.get("media_url")),
+            link=_text(data.get("link")),
+            actions=tuple(
+                CardAction(text=_text(a.get("text")) or "", type=_text(a.get("type")) or "",
+                           uri=_text(a.get("uri")), payload=_text(a.get("payload")))  # fmt: skip
+                for a in (actions if isinstance(actions, list) else []) if isinstance(a, dict)
+            ),
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Item:
+        return cls(**{**data, "actions": tuple(CardAction(**a) for a in data.get("actions") or [])})
+
+
+def _text(value: Any) -> str | None:
+    """A JSON scalar as text (Chatwoot keeps items as the bot wrote them: a value may be a number)."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return str(value)
+
+
+def _items(attributes: dict[str, Any]) -> tuple[Item, ...]:
+    items = attributes.get("items")
+    return tuple(Item.from_attribute(i) for i in items if isinstance(i, dict)) if isinstance(items, list) else ()
+
+
+@dataclass(frozen=True)
 class AgentReply:
     """An outgoing message written in the helpdesk by an agent, the AI agent (bot) or an automation."""
 
@@ -43,6 +100,8 @@ class AgentReply:
     in_reply_to_external_id: str | None
     template_params: dict[str, Any] | None
     contact_name: str | None = None
+    content_type: str = "text"  # input_select, cards, article and form carry `items` (see bridge/interactive.py)
+    items: tuple[Item, ...] = ()
 
     @classmethod
     def from_event(cls, data: dict[str, Any]) -> AgentReply:
@@ -72,6 +131,8 @@ class AgentReply:
             in_reply_to_external_id=attributes.get("in_reply_to_external_id"),
             template_params=(data.get("additional_attributes") or {}).get("template_params"),
             contact_name=((data["conversation"].get("meta") or {}).get("sender") or {}).get("name"),
+            content_type=str(data.get("content_type") or "text"),
+            items=_items(attributes) if data.get("content_type") in RICH_CONTENT_TYPES else (),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -80,7 +141,8 @@ class AgentReply:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AgentReply:
         attachments = tuple(Attachment(**a) for a in data.get("attachments") or [])
-        return cls(**{**data, "attachments": attachments})
+        items = tuple(Item.from_dict(i) for i in data.get("items") or [])
+        return cls(**{**data, "attachments": attachments, "items": items})
 
 
 def is_retry_request(data: dict[str, Any]) -> bool:

@@ -91,6 +91,12 @@ def buttons_sent(world: World) -> list[dict[str, Any]]:
     return [c for c in components if c["type"] == "button"]
 
 
+def updates_of(world: World, message_id: int, since: int) -> list[dict[str, Any]]:
+    """The message_updated payloads of one message the helpdesk delivered since delivery number `since`."""
+    return [d["payload"] for d in world.helpdesk.webhook_deliveries[since:]
+            if d["event"] == "message_updated" and d["payload"]["id"] == message_id]  # fmt: skip
+
+
 def quiet_for_a_moment(world: World, sent_before: int) -> None:
     """Nothing more goes to Graph: the adapter's queue drains and no send follows."""
     queue = world.adapter.services.queue
@@ -154,10 +160,12 @@ def test_a_failed_reply_the_agent_deletes_is_not_sent(world: World) -> None:
     world.graph.fail_next(1, http_status=400, code=131026, title="Message undeliverable")
     message, _ = world.helpdesk.agent_reply(ACCOUNT, conversation, "this one fails")
     wait_status(world, conversation, message["id"], "failed")
+    assert world.helpdesk.wait_for_webhooks()  # the echo of the adapter's failure mark is out of the way
+    since = len(world.helpdesk.webhook_deliveries)
     deleted, status = world.helpdesk.delete_message(ACCOUNT, conversation, message["id"])
     assert status == 200 and deleted["content_attributes"] == {"deleted": True}  # external_error gone with it
-    update = world.helpdesk.webhook_deliveries[-1]
-    assert update["event"] == "message_updated" and update["payload"]["content"] == "This message was deleted"
+    (update,) = updates_of(world, message["id"], since)
+    assert update["content"] == "This message was deleted"
     quiet_for_a_moment(world, 0)
 
 
@@ -169,16 +177,30 @@ def test_retry_of_a_reply_that_failed_at_whatsapp_is_sent_once_with_its_quote(wo
     message, _ = world.helpdesk.agent_reply(ACCOUNT, conversation, "Medium", in_reply_to=quoted["id"])
     failed = wait_status(world, conversation, message["id"], "failed")
     assert failed["content_attributes"]["in_reply_to"] == quoted["id"]
-    assert world.graph.sent_messages == []
+    assert world.graph.sent_messages == [] and world.helpdesk.wait_for_webhooks()
+    since = len(world.helpdesk.webhook_deliveries)
 
     retried, status = world.helpdesk.retry_message(ACCOUNT, conversation, message["id"])
     assert status == 200 and retried["status"] == "sent" and retried["content_attributes"] == {}
-    updates = [d for d in world.helpdesk.webhook_deliveries if d["event"] == "message_updated"][-2:]
-    assert [d["payload"]["content_attributes"] for d in updates] == [{}, {}]  # the quote is gone from both
+    updates = updates_of(world, message["id"], since)
+    assert [u["content_attributes"] for u in updates] == [{}, {}]  # the quote is gone from both
     sent = wait_for(lambda: world.graph.sent_messages[:1], message="the retried reply")
     assert sent[0]["body"]["text"]["body"] == "Medium"
     assert sent[0]["body"]["context"] == {"message_id": quoted["source_id"]}  # the adapter kept the quote
     quiet_for_a_moment(world, 1)
+
+
+@pytest.mark.xfail(strict=True, reason="adapter bug: Chatwoot's Retry fires message_updated twice; the adapter "
+                   "queues a retry for each while its failure mark stands, so when the first resend fails again "
+                   "the second takes the new mark and sends once more")  # fmt: skip
+def test_one_retry_that_fails_again_is_not_sent_a_second_time(world: World) -> None:
+    conversation = customer_writes(world)["conversation_id"]
+    world.graph.fail_next(2, http_status=400, code=131026, title="Message undeliverable")  # the send and one resend
+    message, _ = world.helpdesk.agent_reply(ACCOUNT, conversation, "fails twice")
+    wait_status(world, conversation, message["id"], "failed")
+    world.helpdesk.retry_message(ACCOUNT, conversation, message["id"])
+    wait_status(world, conversation, message["id"], "failed")
+    quiet_for_a_moment(world, 0)  # one press, one resend: it failed, so nothing reached the customer
 
 
 def test_retry_of_a_reply_whose_webhook_never_arrived_is_sent_once(world: World) -> None:

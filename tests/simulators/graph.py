@@ -213,6 +213,10 @@ def _invalid(details: str) -> GraphError:
     return GraphError(100, "Invalid parameter", details)
 
 
+def _not_valid(details: str) -> GraphError:
+    return GraphError(131009, "Parameter value is not valid", details)
+
+
 def _missing(details: str) -> GraphError:
     return GraphError(131008, "Required parameter is missing", details)
 
@@ -549,6 +553,30 @@ class GraphSimulator:
         )
         return self.post_webhook(mp.envelope(waba_id, [mp.statuses_change(pnid, display, [item])]))
 
+    def tap(self, wamid: str, index: int, *, name: str = "Customer") -> requests.Response:
+        """The customer taps button or list row `index` of the interactive message sent as `wamid`: post the
+        ``button_reply`` / ``list_reply`` webhook WhatsApp sends, with that message as its context."""
+        with self._lock:
+            sent = self._by_wamid.get(wamid)
+            if sent is None:
+                raise KeyError(f"no sent message with wamid {wamid!r}")
+            pnid, body = sent["phone_number_id"], sent["body"]
+            display = self.phone_numbers[pnid]["display_phone_number"]
+            waba_id = self._numbers[pnid]["waba_id"]
+        interactive = body.get("interactive") or {}
+        action = interactive.get("action") or {}
+        if interactive.get("type") == "button":
+            reply = action["buttons"][index]["reply"]
+            message = mp.interactive_button_reply(reply["id"], reply["title"], wamid, context_from=display)
+        elif interactive.get("type") == "list":
+            row = [r for section in action["sections"] for r in section["rows"]][index]
+            message = mp.interactive_list_reply(row["id"], row["title"], row.get("description", ""), wamid,
+                                                context_from=display)  # fmt: skip
+        else:
+            raise ValueError(f"message {wamid} has no reply buttons or list to tap")
+        return self.post_webhook(mp.inbound(pnid, wa_id=_digits(str(body.get("to", ""))), name=name, message=message,
+                                            display_phone_number=display, waba_id=waba_id))  # fmt: skip
+
     # --- HTTP plumbing ----------------------------------------------------------------------------
 
     def _build_app(self) -> Flask:
@@ -806,7 +834,8 @@ class GraphSimulator:
         return _json_response({"success": True})
 
     @staticmethod
-    def _check_len(value: Any, name: str, limit: int, *, required: bool = True) -> None:
+    def _check_len(value: Any, name: str, limit: int, *, required: bool = True, too_long: str | None = None) -> None:
+        """`too_long`: Meta's 131009 details for this field, where it answers that rather than 100."""
         if value is None or value == "":
             if required:
                 raise _missing(f"Parameter '{name}' is required")
@@ -814,6 +843,8 @@ class GraphSimulator:
         if not isinstance(value, str):
             raise _invalid(f"Param {name} must be a string")
         if len(value) > limit:
+            if too_long:
+                raise _not_valid(too_long)
             raise _invalid(f"Param {name} must be at most {limit} characters long")
 
     def _validate_object(self, pnid: str, mtype: str, obj: Any) -> None:
@@ -889,6 +920,12 @@ class GraphSimulator:
                 raise _missing(f"Parameter 'contacts[{i}].name.formatted_name' is required")
 
     def _validate_interactive(self, obj: dict[str, Any]) -> None:
+        """Meta's answers to interactive sends. Counts and title lengths are refused with 131009 "Parameter
+        value is not valid" and these details, as live Graph answers them (seen in integrators' logs and
+        tests): "Invalid buttons count. Min allowed buttons: 1, Max allowed buttons: 3", "Button title length
+        invalid. Min length: 1, Max length: 20", "Total row count exceed max allowed count: 10", "Row title is
+        too long. Max length is 24". The row description's and unique row ids' details are modelled on those.
+        Other shapes and lengths answer 100 "Invalid parameter"."""
         itype = obj.get("type")
         if not itype:
             raise _missing("Parameter 'interactive.type' is required")
@@ -898,11 +935,13 @@ class GraphSimulator:
         body: dict[str, Any] = obj["body"] if isinstance(obj.get("body"), dict) else {}
         footer: dict[str, Any] = obj["footer"] if isinstance(obj.get("footer"), dict) else {}
         self._check_len(footer.get("text"), "interactive['footer']['text']", 60, required=False)
+        if itype in ("button", "cta_url"):
+            self._validate_interactive_header(obj.get("header"))
         if itype == "button":
             self._check_len(body.get("text"), "interactive['body']['text']", 1024)
             buttons = action.get("buttons")
             if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
-                raise _invalid("Param interactive['action']['buttons'] must contain 1 to 3 elements")
+                raise _not_valid("Invalid buttons count. Min allowed buttons: 1, Max allowed buttons: 3")
             ids, titles = set(), set()
             for i, btn in enumerate(buttons):
                 reply = btn.get("reply") if isinstance(btn, dict) else None
@@ -911,11 +950,9 @@ class GraphSimulator:
                 self._check_len(reply.get("id"), f"interactive['action']['buttons'][{i}]['reply']['id']", 256)
                 title = reply.get("title")
                 if not isinstance(title, str) or not 1 <= len(title) <= 20:
-                    raise _invalid("Button title length invalid. Min length: 1, Max length: 20")
+                    raise _not_valid("Button title length invalid. Min length: 1, Max length: 20")
                 if reply["id"] in ids or title in titles:
-                    raise GraphError(
-                        131009, "Parameter value is not valid", "Buttons must have unique ids and titles"
-                    )
+                    raise _not_valid("Buttons must have unique ids and titles")
                 ids.add(reply["id"])
                 titles.add(title)
         elif itype == "list":
@@ -931,19 +968,20 @@ class GraphSimulator:
                 raise _invalid("Param interactive['action']['sections'] must contain 1 to 10 elements")
             rows = [row for sec in sections if isinstance(sec, dict) for row in sec.get("rows") or []]
             if not 1 <= len(rows) <= 10:
-                raise _invalid("Total row count exceed max allowed count: 10")
+                raise _not_valid("Total row count exceed max allowed count: 10")
             for sec in sections:
                 if len(sections) > 1 or sec.get("title"):
                     self._check_len(sec.get("title"), "interactive['action']['sections']['title']", 24)
+            row_ids: set[str] = set()
             for row in rows:
                 self._check_len(row.get("id"), "interactive['action']['sections']['rows']['id']", 200)
-                self._check_len(row.get("title"), "interactive['action']['sections']['rows']['title']", 24)
-                self._check_len(
-                    row.get("description"),
-                    "interactive['action']['sections']['rows']['description']",
-                    72,
-                    required=False,
-                )
+                self._check_len(row.get("title"), "interactive['action']['sections']['rows']['title']", 24,
+                                too_long="Row title is too long. Max length is 24")  # fmt: skip
+                self._check_len(row.get("description"), "interactive['action']['sections']['rows']['description']", 72,
+                                required=False, too_long="Row description is too long. Max length is 72")  # fmt: skip
+                if row["id"] in row_ids:
+                    raise _not_valid("Row ids must be unique")
+                row_ids.add(row["id"])
         elif itype == "cta_url":
             self._check_len(body.get("text"), "interactive['body']['text']", 1024)
             params = action.get("parameters")
@@ -953,11 +991,28 @@ class GraphSimulator:
                 params.get("display_text"), "interactive['action']['parameters']['display_text']", 20
             )
             self._check_len(params.get("url"), "interactive['action']['parameters']['url']", 2000)
+            if not re.match(r"^https?://[^\s/]+", str(params["url"])):
+                raise _invalid("Param interactive['action']['parameters']['url'] must be a valid http or https URL")
         elif itype not in (
             "product", "product_list", "catalog_message", "flow", "location_request_message",
             "address_message", "voice_call", "call_permission_request",
         ):  # fmt: skip
             raise _invalid(f"Param interactive['type'] is not a valid interactive message type: {itype}")
+
+    def _validate_interactive_header(self, header: Any) -> None:
+        """Reply buttons and URL buttons take a text or a media header (id or link, as a media message)."""
+        if header is None:
+            return
+        kind = header.get("type") if isinstance(header, dict) else None
+        if kind == "text":
+            self._check_len(header.get("text"), "interactive['header']['text']", 60)
+        elif kind in ("image", "video", "document"):
+            media = header.get(kind)
+            if not isinstance(media, dict):
+                raise _missing(f"Parameter 'interactive.header.{kind}' is required")
+            self._validate_media(kind, {k: v for k, v in media.items() if k in ("id", "link", "filename")})
+        else:
+            raise _invalid("Param interactive['header']['type'] must be one of {TEXT, IMAGE, VIDEO, DOCUMENT}")
 
     def _find_template(self, waba_id: str, obj: dict[str, Any]) -> dict[str, Any] | None:
         name = obj.get("name")

@@ -271,8 +271,12 @@ class HelpdeskSimulator:
         template_params: dict[str, Any] | None = None,
         message_type: str = "outgoing",
         content_attributes: dict[str, Any] | None = None,
+        content_type: str | None = None,
     ) -> tuple[dict[str, Any], int]:
         """Create a message as an agent/bot would, POST message_created synchronously.
+
+        ``content_type`` with ``content_attributes={"items": [...]}`` makes a bot's rich message:
+        ``input_select``, ``cards``, ``article`` or ``form`` (items checked as Chatwoot's validator does).
 
         ``sender``: ``"user"`` (first administrator, else first user of the account), ``"agent_bot"``
         (the inbox's bot, else the account's first bot), ``"contact"`` or ``"none"``. Returns the message
@@ -293,6 +297,8 @@ class HelpdeskSimulator:
             }
             if template_params is not None:
                 params["template_params"] = template_params
+            if content_type is not None:
+                params["content_type"] = content_type
             if sender == "contact":
                 params["message_type"] = "incoming"
             params = rails_params(params)  # the dashboard posts JSON: Rails drops the nulls of its arrays

@@ -104,6 +104,40 @@ def template_params_errors(template_params: Any) -> list[str]:
     return errors
 
 
+# ContentAttributeValidator: the keys each rich content type's items may have.
+ITEM_KEYS = {
+    "input_select": ("title", "value"),
+    "cards": ("title", "description", "media_url", "actions"),
+    "form": ("type", "placeholder", "label", "name", "options", "default", "required", "pattern", "title",
+             "pattern_error"),
+    "article": ("title", "description", "link"),
+}  # fmt: skip
+CARD_ACTION_KEYS = ("text", "type", "payload", "uri")
+
+
+def content_attributes_errors(content_type: str, attributes: JsonDict) -> list[str]:
+    """``ContentAttributeValidator`` for input_select, cards, form and article, each error as its full message."""
+    if content_type not in ITEM_KEYS:
+        return []
+    items = attributes.get("items")
+    if not items:
+        return ["Content attributes At least one item is required."]
+    if not isinstance(items, list) or any(not isinstance(item, dict) for item in items):
+        return ["Content attributes Items should be a hash."]
+    errors = []
+    invalid = [key for item in items for key in item if key not in ITEM_KEYS[content_type]]
+    if invalid:
+        errors.append(f"Content attributes contains invalid keys for items : {invalid}")
+    if content_type == "cards":
+        if any(not item.get("actions") for item in items):
+            return [*errors, "Content attributes contains items missing actions"]
+        invalid = [key for item in items for action in item["actions"] if isinstance(action, dict)
+                   for key in action if key not in CARD_ACTION_KEYS]  # fmt: skip
+        if invalid:
+            errors.append(f"Content attributes contains invalid keys for actions:  {invalid}")
+    return errors
+
+
 def _store_write(attributes: JsonDict, key: str, value: Any) -> None:
     """A Rails ``store`` accessor write: nothing changes when the value equals what reads back (an absent key
     reads nil), otherwise the key is set, to null too."""
@@ -878,6 +912,9 @@ class HelpdeskState:
         sender_type, sender_id = self._message_sender(conv, message_type, params, actor)
         attributes = params.get("content_attributes") or {}
         attributes = _clone(attributes) if isinstance(attributes, dict) else {}
+        errors = content_attributes_errors(content_type, attributes)
+        if errors:
+            raise unprocessable("Validation failed: " + ", ".join(errors))
         if params.get("external_created_at") not in (None, ""):
             attributes["external_created_at"] = params["external_created_at"]
         self._resolve_in_reply_to(conv, attributes)

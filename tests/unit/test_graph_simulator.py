@@ -182,6 +182,55 @@ def test_send_validation(sim: GraphSimulator) -> None:
     assert len(sim.sent_messages) == 1
 
 
+def _interactive(interactive: dict[str, Any]) -> dict[str, Any]:
+    return {"messaging_product": "whatsapp", "to": "16505551234", "type": "interactive", "interactive": interactive}
+
+
+def _buttons(*titles: str, header: dict[str, Any] | None = None) -> dict[str, Any]:
+    buttons = [{"type": "reply", "reply": {"id": f"b{n}", "title": t}} for n, t in enumerate(titles)]
+    interactive: dict[str, Any] = {"type": "button", "body": {"text": "Pick one"}, "action": {"buttons": buttons}}
+    return _interactive({**interactive, **({"header": header} if header else {})})
+
+
+def _list(*rows: dict[str, Any]) -> dict[str, Any]:
+    action = {"button": "Choose", "sections": [{"rows": list(rows)}]}
+    return _interactive({"type": "list", "body": {"text": "Pick one"}, "action": action})
+
+
+@pytest.mark.parametrize(
+    ("body", "details"),
+    [
+        (_buttons("a", "b", "c", "d"), "Invalid buttons count. Min allowed buttons: 1, Max allowed buttons: 3"),
+        (_buttons("x" * 21), "Button title length invalid. Min length: 1, Max length: 20"),
+        (_buttons("same", "same"), "Buttons must have unique ids and titles"),
+        (_list(*({"id": f"r{n}", "title": "row"} for n in range(11))), "Total row count exceed max allowed count: 10"),
+        (_list({"id": "r", "title": "x" * 25}), "Row title is too long. Max length is 24"),
+        (_list({"id": "r", "title": "ok", "description": "x" * 73}), "Row description is too long. Max length is 72"),
+        (_list({"id": "r", "title": "one"}, {"id": "r", "title": "two"}), "Row ids must be unique"),
+    ],
+)
+def test_interactive_limits_are_refused_with_131009_and_metas_details(
+    sim: GraphSimulator, body: dict[str, Any], details: str
+) -> None:
+    err = _assert_error(_send(sim, body), 400, 131009)
+    assert err["message"] == "(#131009) Parameter value is not valid"
+    assert err["error_data"] == {"messaging_product": "whatsapp", "details": details}
+    assert sim.sent_messages == []
+
+
+def test_interactive_at_the_limits_is_sent_and_headers_are_checked(sim: GraphSimulator) -> None:
+    assert _send(sim, _buttons("x" * 20, "y", "z", header={"type": "image", "image": {"link": "https://x.test/a.jpg"}})
+                 ).status_code == 200  # fmt: skip
+    rows = [{"id": f"r{n}", "title": "x" * 24, "description": "d" * 72} for n in range(10)]
+    assert _send(sim, _list(*rows)).status_code == 200
+    _assert_error(_send(sim, _buttons("a", header={"type": "image", "image": {"link": "not a url"}})), 400, 100)
+    _assert_error(_send(sim, _buttons("a", header={"type": "sticker"})), 400, 100)
+    url_button = {"type": "cta_url", "body": {"text": "See"},
+                  "action": {"name": "cta_url", "parameters": {"display_text": "Open", "url": "https://x.test"}}}
+    assert _send(sim, _interactive(url_button)).status_code == 200
+    assert len(sim.sent_messages) == 3
+
+
 def test_mark_as_read(sim: GraphSimulator) -> None:
     body = {"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.IN1"}
     resp = _send(sim, body)
