@@ -135,6 +135,12 @@ def failed_by_us(phone_number_id: str, message_id: int | str) -> str:
     return f"{PREFIX}failed:{phone_number_id}:{message_id}"
 
 
+def retry_press(phone_number_id: str, message_id: int | str) -> str:
+    """A Retry of this message was acted on moments ago: the helpdesk's other webhooks of that press are not a
+    second press."""
+    return f"{PREFIX}retry-press:{phone_number_id}:{message_id}"
+
+
 def retry_of_unseen(phone_number_id: str, message_id: int | str) -> str:
     """A Retry of a message the adapter never saw (the helpdesk failed to deliver its webhook) was taken."""
     return f"{PREFIX}retry-unseen:{phone_number_id}:{message_id}"

@@ -14,6 +14,9 @@ from adapter.store.replies import text, text_hash
 
 CONVERSATION_TTL_SECONDS = 30 * 24 * 3600
 RETRY_BUTTON_SECONDS = 2 * 24 * 3600  # the helpdesk offers Retry on a failed message for a day
+# One press of Retry is two message_updated webhooks (status, then content_attributes), sent together. When the
+# resend that the first one started fails again, the second must not take the new failure for a new press.
+RETRY_PRESS_SECONDS = 10
 
 # An inbound message's first step, in one round trip: is it delivered already (KEYS[1] exists)? Unless ARGV[3]
 # is "0": which conversation is the customer's (KEYS[2])? If one is known, mark the message as being posted there
@@ -281,6 +284,8 @@ class Mappings:
 
     def claim_retry(self, phone_number_id: str, message_id: int) -> Quote | None:
         """Take the retry (once): the quote to send it with when this request is the one to act on, else None."""
+        if not self.store.set(keys.retry_press(phone_number_id, message_id), 1, nx=True, ex=RETRY_PRESS_SECONDS):
+            return None  # another webhook of a press acted on already
         raw = self.store.getdel(keys.failed_by_us(phone_number_id, message_id))
         if raw is not None:
             stored = json.loads(text(raw)) if text(raw).startswith("{") else {}  # "1": a mark from before quotes

@@ -190,9 +190,6 @@ def test_retry_of_a_reply_that_failed_at_whatsapp_is_sent_once_with_its_quote(wo
     quiet_for_a_moment(world, 1)
 
 
-@pytest.mark.xfail(strict=True, reason="adapter bug: Chatwoot's Retry fires message_updated twice; the adapter "
-                   "queues a retry for each while its failure mark stands, so when the first resend fails again "
-                   "the second takes the new mark and sends once more")  # fmt: skip
 def test_one_retry_that_fails_again_is_not_sent_a_second_time(world: World) -> None:
     conversation = customer_writes(world)["conversation_id"]
     world.graph.fail_next(2, http_status=400, code=131026, title="Message undeliverable")  # the send and one resend
