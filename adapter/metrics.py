@@ -50,6 +50,8 @@ class Metrics:
         deferred.drain_each_flush(self._drain)
 
     def count(self, name: str, by: int = 1, **labels: str) -> None:
+        if not by:
+            return
         with self._lock:
             self._counts[(name, label_string(labels))] += by
         self.deferred.ensure_flusher()

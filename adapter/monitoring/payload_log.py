@@ -11,7 +11,7 @@ import dataclasses
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from redis import RedisError
 
@@ -49,7 +49,7 @@ class WebhookRecord:
         data = json.loads(raw)
         data["numbers"] = tuple(data.get("numbers") or ())
         data["items"] = tuple(data.get("items") or ())
-        answer = data.pop("answer", None)  # kept by the enqueue itself (see accepted_meta_log)
+        answer = data.pop("answer", None)  # records of earlier versions kept the answer beside the outcome
         if answer is not None:
             data["outcome"] = outcome_words(int(data["status"]), answer)
         return cls(**data)
@@ -122,40 +122,33 @@ def helpdesk_items(phone_number_id: str, payload: Any) -> list[dict[str, str]]:
     return [{"kind": kind, "id": str(payload.get("id") or ""), "number": phone_number_id}]
 
 
-class RequestLog(NamedTuple):
-    """A capped list that keeps each request with its answer (inserted between `before` and `after`)."""
-
-    key: str
-    before: str
-    after: str
-    length: int
-
-
-def accepted_log(source: str, numbers: list[str], items: list[dict[str, str]], body: bytes, at: float) -> RequestLog:
-    """The record of an accepted webhook, for the step that stores its work to keep with its answer (inserted
-    between `before` and `after`) in the same round trip: the webhook's hot path makes no extra call for
-    troubleshooting."""
-    record = WebhookRecord(
-        source=source, at=at, status=200, verification=verification_words(source, 200), outcome="",
-        numbers=tuple(numbers), items=tuple(items), body=body_excerpt(body),
+def keep_accepted_meta(deferred: DeferredWrites, payload: Any, body: bytes, at: float, answer: dict[str, Any]) -> None:
+    """Keep an accepted Meta webhook with its answer, written behind within a second (store/deferred.py)."""
+    deferred.lpush_capped(
+        keys.webhook_payloads("meta"), lambda: _accepted("meta", *meta_items(payload), body, at, answer), LIMIT
     )
-    text = record.to_json()
-    return RequestLog(keys.webhook_payloads(source), text[:-1] + ',"answer":', "}", LIMIT)
 
 
-def accepted_meta_log(payload: Any, body: bytes, at: float) -> RequestLog:
-    numbers, items = meta_items(payload)
-    return accepted_log("meta", numbers, items, body, at)
+def keep_accepted_helpdesk(
+    deferred: DeferredWrites, phone_number_id: str, payload: Any, body: bytes, at: float, answer: dict[str, Any]
+) -> None:
+    """Keep an accepted helpdesk webhook with its answer, written behind within a second."""
+    deferred.lpush_capped(
+        keys.webhook_payloads("helpdesk"),
+        lambda: _accepted("helpdesk", [phone_number_id], helpdesk_items(phone_number_id, payload), body, at, answer),
+        LIMIT,
+    )
 
 
-def accepted_helpdesk_log(phone_number_id: str, payload: Any, body: bytes, at: float) -> RequestLog:
-    return accepted_log("helpdesk", [phone_number_id], helpdesk_items(phone_number_id, payload), body, at)
-
-
-def keep_later(deferred: DeferredWrites, log: RequestLog, answer: dict[str, Any]) -> None:
-    """Keep an accepted webhook with its answer within a second, with this process's other deferred writes:
-    for those that needed no action, whose answer must not wait on Redis (see store/deferred.py)."""
-    deferred.lpush_capped(log.key, log.before + jsonfast.dumps(answer) + log.after, log.length)
+def _accepted(
+    source: str, numbers: list[str], items: list[dict[str, str]], body: bytes, at: float, answer: dict[str, Any]
+) -> str:
+    """The record of an accepted webhook, as stored. Rendered when it is written, and only if it is among the
+    newest LIMIT: under load the webhooks' hot path builds no record that would be trimmed unread."""
+    return WebhookRecord(
+        source=source, at=at, status=200, verification=verification_words(source, 200),
+        outcome=outcome_words(200, answer), numbers=tuple(numbers), items=tuple(items), body=body_excerpt(body),
+    ).to_json()  # fmt: skip
 
 
 def record(store: Store, record: WebhookRecord) -> None:

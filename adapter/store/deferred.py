@@ -24,6 +24,9 @@ from adapter.store.connection import Store
 logger = logging.getLogger(__name__)
 
 Write = Callable[[Pipeline], None]
+# A list item given as text, or as what renders it: rendered at the flush, and only if it is still among the
+# list's newest (under load most are pushed out before they are written, and are never rendered at all).
+Item = str | Callable[[], str]
 
 
 class DeferredWrites:
@@ -36,7 +39,7 @@ class DeferredWrites:
         self._increments: dict[tuple[str, str], int] = {}
         self._expiries: dict[str, int] = {}
         self._fields: dict[tuple[str, str], str] = {}
-        self._pushes: dict[str, deque[str]] = {}  # only a list's newest `length` items: the rest would be trimmed
+        self._pushes: dict[str, deque[Item]] = {}  # only a list's newest `length` items: the rest would be trimmed
         self._flusher_pid: int | None = None
         self._stop = threading.Event()
 
@@ -54,9 +57,9 @@ class DeferredWrites:
             self._fields[(key, field)] = value
         self.ensure_flusher()
 
-    def lpush_capped(self, key: str, value: str, length: int) -> None:
+    def lpush_capped(self, key: str, value: Item, length: int) -> None:
         """LPUSH onto a list kept to its newest `length` items: one LPUSH and one LTRIM per flush. No more than
-        `length` wait here either, however long a flush is delayed."""
+        `length` wait here either, however long a flush is delayed. A callable `value` is rendered at the flush."""
         with self._lock:
             pushed = self._pushes.get(key)
             if pushed is None:
@@ -112,7 +115,7 @@ class DeferredWrites:
             for (key, field), value in fields.items():
                 pipe.hset(key, field, value)
             for key, values in pushes.items():
-                pipe.lpush(key, *values)
+                pipe.lpush(key, *(value if isinstance(value, str) else value() for value in values))
                 pipe.ltrim(key, 0, (values.maxlen or len(values)) - 1)
             for drain in self._drains:
                 drain(pipe)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, request
 
-from adapter.web.common import services, webhook_body
+from adapter.web.common import services, webhook_answer, webhook_body
 from adapter.webhooks.meta import handle_meta_webhook, verify_subscription
 
 blueprint = Blueprint("meta_webhook", __name__)
@@ -21,7 +21,7 @@ def receive_subscription() -> Response:
 
 
 @blueprint.post("/webhooks/meta")
-def receive_notification() -> tuple[Response, int]:
+def receive_notification() -> Response:
     svc = services()
     answer = handle_meta_webhook(svc, webhook_body(svc.settings.max_body_bytes), request.headers)
-    return jsonify(answer.body), answer.status
+    return webhook_answer(answer.body, answer.status)

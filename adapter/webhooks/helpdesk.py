@@ -6,6 +6,10 @@ is not answered 2xx within 5 s.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
 from adapter.errors import Conflict, NotFound, PayloadTooLarge, RequestError, Unauthorized
 from adapter.helpdesk import signature
 from adapter.helpdesk.ingest import jobs_from_event
@@ -31,17 +35,19 @@ def _accept(services: Services, phone_number_id: str, body: bytes, headers: Head
     _verify(services, phone_number_id, body, headers)
     payload = parse_json_body(body, lone_surrogates=True)
     routed = jobs_from_event(phone_number_id, payload)
-    log = payload_log.accepted_helpdesk_log(phone_number_id, payload, body, services.clock.now())
+    # Keeps this webhook with its answer for troubleshooting, written behind.
+    keep = partial(payload_log.keep_accepted_helpdesk, services.deferred, phone_number_id, payload, body,
+                   services.clock.now())  # fmt: skip
     if not routed.jobs:
-        return _ignored(services, log, routed.ignored)
+        return _ignored(services, keep, routed.ignored)
     if not services.deliveries.accept(headers.get(signature.DELIVERY_HEADER) or ""):
         raise Conflict("this delivery was received already (replayed)")
     if routed.needs_failure_mark is not None and not services.mappings.may_retry(
         phone_number_id, routed.needs_failure_mark
     ):
-        return _ignored(services, log, "an update that needs no action")
+        return _ignored(services, keep, "an update that needs no action")
     enqueued = services.queue.enqueue_once(routed.jobs)
-    payload_log.keep_later(services.deferred, log, {"received": len(routed.jobs), "enqueued": enqueued})
+    keep({"received": len(routed.jobs), "enqueued": enqueued})
     return Answer(200, {"enqueued": enqueued})
 
 
@@ -75,10 +81,10 @@ def _refusal(services: Services, secret: str, body: bytes, headers: Headers) -> 
     )
 
 
-def _ignored(services: Services, log: payload_log.RequestLog, why: str | None) -> Answer:
+def _ignored(services: Services, keep: Callable[[dict[str, Any]], None], why: str | None) -> Answer:
     """An event that needs no action: counted and kept for troubleshooting, both written behind
     (adapter/store/deferred.py), so its answer never waits on Redis. A replay of one changes nothing."""
     answer = Answer(200, {"ignored": why})
     services.metrics.count("webhooks_received", result="verified", source="helpdesk")
-    payload_log.keep_later(services.deferred, log, answer.body)
+    keep(answer.body)
     return answer

@@ -34,14 +34,13 @@ def _accept(services: Services, body: bytes, headers: Headers) -> Answer:
     # A lone surrogate (half an emoji) is kept: the payload is still stored and delivered.
     payload = parse_json_body(body, lone_surrogates=True)
     jobs = jobs_from_webhook(payload)
-    log = payload_log.accepted_meta_log(payload, body, services.clock.now())
     enqueued = services.queue.enqueue_once(jobs)
     # Written behind, within a second: they need no atomicity with the enqueue (store/deferred.py).
     services.metrics.count("webhooks_received", result="accepted", source="meta")
     services.metrics.count("webhook_items", by=enqueued, result="enqueued", source="meta")
     services.metrics.count("webhook_items", by=len(jobs) - enqueued, result="duplicate", source="meta")
     answer = {"received": len(jobs), "enqueued": enqueued}
-    payload_log.keep_later(services.deferred, log, answer)
+    payload_log.keep_accepted_meta(services.deferred, payload, body, services.clock.now(), answer)
     return Answer(200, answer)
 
 

@@ -3,6 +3,8 @@ flusher started on first use, and at close."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import redis
 
 from adapter.store.deferred import DeferredWrites
@@ -55,4 +57,24 @@ def test_a_capped_list_holds_no_more_than_its_length_while_it_waits(store: redis
     assert len(deferred._pushes["recent"]) == 200  # a delayed flush does not let the buffer grow
     deferred.flush()
     assert store.llen("recent") == 200 and store.lindex("recent", 0) == "item 9999"
+    deferred.close()
+
+
+def test_a_list_item_given_as_a_callable_is_rendered_at_the_flush_only_if_kept(store: redis.Redis) -> None:
+    deferred = DeferredWrites(store, every=3600)
+    rendered: list[int] = []
+
+    def item(n: int) -> Callable[[], str]:
+        def render() -> str:
+            rendered.append(n)
+            return f"record {n}"
+
+        return render
+
+    for n in range(1000):
+        deferred.lpush_capped("recent", item(n), 5)
+    assert rendered == []  # nothing is built on the caller's path
+    deferred.flush()
+    assert sorted(rendered) == [995, 996, 997, 998, 999]  # the 995 trimmed ones are never built
+    assert store.lrange("recent", 0, -1) == [f"record {n}" for n in range(999, 994, -1)]
     deferred.close()
