@@ -1,6 +1,8 @@
 """Meta -> helpdesk: what messages cost. Each status's pricing is counted once per message (monitoring/costs.py)
 and the conversation's totals are written to its custom attributes, `whatsapp_billable_<category>` and
-`whatsapp_free_<type>` (counts), where views, filters, reports and automations can read them.
+`whatsapp_free_<type>` (counts; Meta's free types already start with "free_", which is not said twice:
+`whatsapp_free_customer_service`, `whatsapp_free_entry_point`), where views, filters, reports and automations
+can read them.
 
 The totals are written whole, read back from the ledger, so a write is never counted twice and a later one
 corrects an earlier that failed. A write that can succeed later (the helpdesk down, a 5xx) fails the job, which
@@ -28,7 +30,7 @@ FREE_PREFIX = "whatsapp_free_"
 def cost_attributes(totals: CostTotals) -> dict[str, int]:
     """The custom attributes of a conversation's totals."""
     attributes = {BILLABLE_PREFIX + category: count for category, count in totals.billable.items()}
-    attributes.update({FREE_PREFIX + kind: count for kind, count in totals.free.items()})
+    attributes.update({FREE_PREFIX + kind.removeprefix("free_"): count for kind, count in totals.free.items()})
     return attributes
 
 
