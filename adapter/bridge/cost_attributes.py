@@ -42,12 +42,10 @@ def count_message_cost(ctx: BridgeContext, channel: Channel, status: MessageStat
     ref = ctx.mappings.message(pnid, status.wamid)
     conversation = ref.conversation_id if ref is not None and ref.direction == "out" else None
     at = float(status.timestamp) if status.timestamp else None
-    counted = ctx.costs.record(pnid, status.wamid, conversation, status.pricing, at)
-    if conversation is None:
-        return
-    if not counted and not ctx.costs.attributes_pending(pnid, status.wamid):
-        return  # counted and written with an earlier status of this message, or an earlier delivery of this one
-    totals = ctx.costs.conversation_totals(pnid, conversation)
+    counted = ctx.costs.count(pnid, status.wamid, conversation, status.pricing, at)
+    if conversation is None or counted.pending is None:
+        return  # no conversation, or written with an earlier status of this message or an earlier delivery
+    totals = counted.pending
     try:
         merge_conversation_attributes(ctx, channel, conversation, cost_attributes(totals))
     except ExternalApiError as exc:

@@ -19,7 +19,7 @@ from adapter.clock import Clock
 from adapter.meta.events import MessagePricing
 from adapter.store import keys
 from adapter.store.connection import Store
-from adapter.store.replies import text_hash
+from adapter.store.replies import text_hash, texts
 
 HOUR = 3600
 DAY = 24 * HOUR
@@ -30,8 +30,14 @@ CONVERSATION_TTL_SECONDS = 400 * DAY  # a conversation's totals outlive a quiet 
 # KEYS: counted mark, pricing hash, day bucket, hour bucket[, conversation totals]
 # ARGV: field ("billable:<category>" or "free:<type>"), ttl, hour ttl, category, type, billable (1/0),
 #       pricing model, conversation ttl
+# Returns {1 when counted now, else 0} and, while the conversation's attributes are pending, its totals.
 _RECORD = """
-if not redis.call("SET", KEYS[1], KEYS[5] and "pending" or "done", "NX", "EX", ARGV[2]) then return 0 end
+local mark = redis.call("GET", KEYS[1])
+if mark then
+  if mark == "pending" and KEYS[5] then return {0, redis.call("HGETALL", KEYS[5])} end
+  return {0}
+end
+redis.call("SET", KEYS[1], KEYS[5] and "pending" or "done", "EX", ARGV[2])
 redis.call("HSET", KEYS[2], "category", ARGV[4], "type", ARGV[5], "billable", ARGV[6], "pricing_model", ARGV[7])
 redis.call("EXPIRE", KEYS[2], ARGV[2])
 redis.call("HINCRBY", KEYS[3], ARGV[1], 1)
@@ -41,8 +47,9 @@ redis.call("EXPIRE", KEYS[4], ARGV[3])
 if KEYS[5] then
   redis.call("HINCRBY", KEYS[5], ARGV[1], 1)
   redis.call("EXPIRE", KEYS[5], ARGV[8])
+  return {1, redis.call("HGETALL", KEYS[5])}
 end
-return 1
+return {1}
 """
 
 
@@ -74,6 +81,14 @@ class CostTotals:
         return cls(dict(sorted(billable.items())), dict(sorted(free.items())))
 
 
+@dataclass(frozen=True)
+class Counted:
+    """What recording a message's pricing did."""
+
+    new: bool  # this call counted it (False: an earlier status or delivery did)
+    pending: CostTotals | None = None  # its conversation's totals, while they are still to be written there
+
+
 def counter_of(pricing: MessagePricing) -> str:
     """The bucket field a message counts in: billable ones by category, free ones by type."""
     return f"billable:{pricing.category}" if pricing.billable else f"free:{pricing.type}"
@@ -93,8 +108,15 @@ class CostLedger:
         self, phone_number_id: str, wamid: str, conversation_id: int | None, pricing: MessagePricing,
         at: float | None = None,
     ) -> bool:  # fmt: skip
-        """Count the message's pricing at `at` (Unix time; the clock's now when None or later). True when this
-        call counted it, False when it was counted before."""
+        """Count the message's pricing (see `count`). True when this call counted it, False when it was before."""
+        return self.count(phone_number_id, wamid, conversation_id, pricing, at).new
+
+    def count(
+        self, phone_number_id: str, wamid: str, conversation_id: int | None, pricing: MessagePricing,
+        at: float | None = None,
+    ) -> Counted:  # fmt: skip
+        """Count the message's pricing at `at` (Unix time; the clock's now when None or later), once, in one round
+        trip that also says whether its conversation's attributes are still to be written, and with what."""
         now = self.clock.now()
         when = now if at is None or at <= 0 or at > now else at
         names = [
@@ -105,18 +127,18 @@ class CostLedger:
         ]
         if conversation_id is not None:
             names.append(keys.cost_conversation(phone_number_id, conversation_id))
-        counted = self._record(
+        reply = self._record(
             keys=names,
             args=[counter_of(pricing), keys.COST_TTL_SECONDS, HOUR_BUCKET_TTL_SECONDS, pricing.category, pricing.type,
                   "1" if pricing.billable else "0", pricing.pricing_model, CONVERSATION_TTL_SECONDS],
         )  # fmt: skip
-        return bool(int(counted))
-
-    def attributes_pending(self, phone_number_id: str, wamid: str) -> bool:
-        """The message was counted in its conversation, but the conversation's attributes were not written since."""
-        return self.store.get(keys.cost_counted(phone_number_id, wamid)) == "pending"
+        if len(reply) < 2:
+            return Counted(bool(int(reply[0])))
+        flat = texts(reply[1])  # HGETALL inside Lua: [field, value, field, value, ...]
+        return Counted(bool(int(reply[0])), CostTotals.of([dict(zip(flat[::2], flat[1::2], strict=True))]))
 
     def attributes_written(self, phone_number_id: str, wamid: str) -> None:
+        """The message's conversation has its totals: later statuses of it need not write them again."""
         self.store.set(keys.cost_counted(phone_number_id, wamid), "done", xx=True, keepttl=True)
 
     def totals(self, phone_number_id: str, days: int) -> CostTotals:

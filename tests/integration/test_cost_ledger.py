@@ -82,10 +82,12 @@ def test_every_key_expires_and_one_call_stays_in_one_cluster_slot(store: redis.R
 
 def test_conversation_attributes_stay_pending_until_written(store: redis.Redis) -> None:
     ledger = CostLedger(store, ManualClock(START))
-    ledger.record(PNID, "wamid.A", 7, MARKETING)
-    assert ledger.attributes_pending(PNID, "wamid.A")
+    first = ledger.count(PNID, "wamid.A", 7, MARKETING)
+    assert first.new and first.pending is not None and first.pending.billable == {"marketing": 1}
+    again = ledger.count(PNID, "wamid.A", 7, MARKETING)  # the write failed: the next status brings the totals again
+    assert not again.new and again.pending == first.pending
     ledger.attributes_written(PNID, "wamid.A")
-    assert not ledger.attributes_pending(PNID, "wamid.A")
+    assert ledger.count(PNID, "wamid.A", 7, MARKETING).pending is None
     assert store.ttl(keys.cost_counted(PNID, "wamid.A")) > 0
-    ledger.record(PNID, "wamid.B", None, MARKETING)
-    assert not ledger.attributes_pending(PNID, "wamid.B")  # no conversation: nothing to write
+    assert ledger.count(PNID, "wamid.B", None, MARKETING).pending is None  # no conversation: nothing to write
+    assert ledger.conversation_totals(PNID, 7).billable == {"marketing": 1}
