@@ -16,6 +16,7 @@ from adapter.errors import ConfigurationError
 from adapter.helpdesk.client import HelpdeskClient
 from adapter.meta.client import GraphClient
 from adapter.metrics import Metrics
+from adapter.monitoring.costs import CostLedger
 from adapter.queue.queue import JobQueue
 from adapter.settings import Settings
 from adapter.store.channels import ChannelRepository
@@ -46,6 +47,7 @@ class Services:
     templates: TemplateRepository
     optouts: OptOuts
     gate: WindowGate
+    costs: CostLedger
     # Transport freshness (webhook timestamps) is judged by the wall clock, whatever the domain clock says.
     wall_clock: Clock = field(default_factory=SystemClock)
     _bridge: BridgeContext | None = field(default=None, repr=False)
@@ -77,6 +79,7 @@ class Services:
             clock=self.clock,
             events=self.events,
             deferred=self.deferred,
+            costs=self.costs,
             unknown_outcome_wait_seconds=self.settings.unknown_outcome_wait_seconds,
         )
 
@@ -126,4 +129,5 @@ def build_services(settings: Settings, *, store: Store | None = None, clock: Clo
         templates=templates,
         optouts=optouts,
         gate=WindowGate(window, templates, optouts, clock, metrics),
+        costs=CostLedger(store, clock),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import phonenumbers
 
@@ -83,3 +84,13 @@ def _open_conversation(ctx: BridgeContext, channel: Channel, contact_id: int, cu
     )
     logger.info("conversation %s created for a customer of %s", created["id"], channel.phone_number_id)
     return int(created["id"])
+
+
+def merge_conversation_attributes(
+    ctx: BridgeContext, channel: Channel, conversation_id: int, attributes: dict[str, Any]
+) -> None:
+    """Set some of a conversation's custom attributes, keeping the others (the helpdesk's endpoint replaces the
+    whole hash)."""
+    account, token = channel.helpdesk_account_id, channel.helpdesk_api_token
+    current = ctx.helpdesk.get_conversation(account, token, conversation_id).get("custom_attributes") or {}
+    ctx.helpdesk.update_conversation_custom_attributes(account, token, conversation_id, {**current, **attributes})

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from adapter.bridge.context import BridgeContext
+from adapter.bridge.conversations import merge_conversation_attributes
 from adapter.store import keys
 from adapter.store.channels import Channel
 from adapter.store.mappings import Claim, ConversationRef
@@ -38,6 +39,4 @@ def publish_window(ctx: BridgeContext, channel: Channel, ref: ConversationRef, l
     attributes: dict[str, Any] = {OPEN_UNTIL: iso(last + 24 * 3600), LAST_MESSAGE_AT: iso(last)}
     account, token = channel.helpdesk_account_id, channel.helpdesk_api_token
     ctx.helpdesk.update_contact(account, token, ref.contact_id, {"custom_attributes": attributes})
-    # The conversation endpoint replaces the whole hash: merge with what is there.
-    current = ctx.helpdesk.get_conversation(account, token, ref.conversation_id).get("custom_attributes") or {}
-    ctx.helpdesk.update_conversation_custom_attributes(account, token, ref.conversation_id, {**current, **attributes})
+    merge_conversation_attributes(ctx, channel, ref.conversation_id, attributes)

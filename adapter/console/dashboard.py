@@ -1,4 +1,5 @@
-"""The Dashboard App's logic: the open conversation's 24-hour window and the templates an agent can send.
+"""The Dashboard App's logic: the open conversation's 24-hour window, the templates an agent can send, and what
+its latest outgoing messages cost.
 
 Nothing privileged comes from the helpdesk's postMessage context: only the conversation id is taken
 from it, and the conversation, its inbox and its customer are read back from the helpdesk API; a
@@ -73,6 +74,31 @@ def window(services: Services, conversation: OpenConversation) -> dict[str, Any]
         "now": now,
         "open": closes_at is not None and now < closes_at,
     }
+
+
+OUTGOING = (1, "outgoing")  # the helpdesk's REST message_type of an agent's, bot's or automation's message
+
+
+def message_costs(
+    services: Services, installation: Installation, conversation: OpenConversation
+) -> list[dict[str, Any]]:
+    """The conversation's outgoing messages of the helpdesk's latest page, oldest first, each with what Meta said its
+    WhatsApp parts cost (empty until a status with pricing came; a message never sent has no parts)."""
+    client = admin_client(services, installation)
+    page = client.list_messages(installation.account_id, installation.api_token, conversation.conversation_id)
+    outgoing = [m for m in page if m.get("message_type") in OUTGOING and not m.get("private") and m.get("id")]
+    pnid = conversation.channel.phone_number_id
+    wamids = services.mappings.wamids_of(pnid, [int(m["id"]) for m in outgoing])
+    prices = services.costs.pricing_of_many(pnid, [w for parts in wamids.values() for w in parts])
+    rows = []
+    for message in outgoing:
+        parts = [prices[w] for w in wamids[int(message["id"])] if w in prices]
+        rows.append({
+            "id": int(message["id"]), "content": str(message.get("content") or "")[:120],
+            "created_at": message.get("created_at"), "sent": bool(wamids[int(message["id"])]),
+            "parts": [{"category": p.category, "type": p.type, "billable": p.billable} for p in parts],
+        })  # fmt: skip
+    return rows
 
 
 def fields_of(template: Template) -> list[dict[str, str]]:

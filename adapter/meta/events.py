@@ -7,12 +7,15 @@ so no payload is ever refused for being newer than this code.
 from __future__ import annotations
 
 import enum
+import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from adapter.errors import PermanentJobError
 from adapter.meta import schemas
 
+logger = logging.getLogger(__name__)
 
 class MessageType(enum.Enum):
     TEXT = "text"
@@ -164,6 +167,46 @@ def _matching_contact(contacts: list[dict[str, Any]], wa_id: str | None, user_id
     return contacts[0] if len(contacts) == 1 else {}
 
 
+_NOT_A_NAME = re.compile(r"[^a-z0-9_]+")
+FREE_TYPES = ("free_customer_service", "free_entry_point")
+
+
+def pricing_name(value: str) -> str:
+    """A category or type as a name safe for a Redis field and a custom attribute: lower case, `_` for anything
+    else ("authentication-international" reads as the webhook's "authentication_international"), at most 40."""
+    name = _NOT_A_NAME.sub("_", value.strip().lower()).strip("_")[:40]
+    return name or "unknown"
+
+
+@dataclass(frozen=True)
+class MessagePricing:
+    """What Meta charges for one message: its `category` (marketing, utility, authentication, service, … and
+    whatever Meta adds later) and its `type` (regular = billable, free_customer_service, free_entry_point)."""
+
+    category: str
+    type: str
+    billable: bool
+    pricing_model: str = ""
+
+    @classmethod
+    def from_raw(cls, raw: Any, *, wamid: str) -> MessagePricing | None:
+        """The status's pricing, or None when it has none or a malformed one (logged; the status stands)."""
+        if raw is None:
+            return None
+        try:
+            data = schemas.check(raw, schemas.Pricing)
+        except schemas.InvalidPayload as exc:
+            logger.warning("wamid %s: pricing ignored, it is malformed: %s", wamid, exc)
+            return None
+        kind = pricing_name(data.type) if data.type else ""
+        # `billable` is on its way out of the webhook: `type` says it ("regular" is the one that is charged).
+        billable = data.billable if data.billable is not None else kind == "regular"
+        if not kind:
+            kind = "regular" if billable else "unknown"
+        return cls(category=pricing_name(data.category), type=kind, billable=billable,
+                   pricing_model=data.pricing_model[:10])  # fmt: skip
+
+
 @dataclass(frozen=True)
 class MessageStatus:
     phone_number_id: str
@@ -174,6 +217,7 @@ class MessageStatus:
     recipient: str
     callback_data: str | None = None
     errors: tuple[MetaError, ...] = field(default=())
+    pricing: MessagePricing | None = None
 
     @classmethod
     def from_item(cls, item: dict[str, Any], *, phone_number_id: str) -> MessageStatus:
@@ -190,4 +234,5 @@ class MessageStatus:
             recipient=data.recipient_id or data.recipient_user_id or "unknown",
             callback_data=data.biz_opaque_callback_data,
             errors=tuple(MetaError.from_error(e) for e in data.errors),
+            pricing=MessagePricing.from_raw(data.pricing, wamid=data.id),
         )

@@ -80,6 +80,18 @@ class Status(msgspec.Struct):
     recipient_user_id: str | None = None
     biz_opaque_callback_data: str | None = None
     errors: list[Error] = []
+    # Checked on its own (Pricing): a malformed pricing object must never cost the status it came with.
+    pricing: Any = None
+
+
+class Pricing(msgspec.Struct):
+    """A status's `pricing` (whatsapp.md §2.4). Strings Meta adds later are kept as they come; `billable` is
+    slated for removal, so it may be absent."""
+
+    category: str = ""
+    type: str = ""
+    pricing_model: str = ""
+    billable: bool | None = None
 
 
 T = TypeVar("T")

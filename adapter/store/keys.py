@@ -169,6 +169,39 @@ def window_attributes_written(phone_number_id: str, customer: str) -> str:
     return f"{PREFIX}winattr:{phone_number_id}:{customer}"
 
 
+# --- what messages cost (adapter/monitoring/costs.py) ---
+# Every key of one number carries the hash tag {<phone_number_id>}: one ledger script touches only keys of
+# one number, and on Redis Cluster they must share a slot.
+COST_TTL_SECONDS = 35 * 24 * 3600  # past Meta's 30 days of statuses, and the console's 30-day figure
+
+
+def cost_counted(phone_number_id: str, wamid_value: str) -> str:
+    """Set once a message's pricing was counted: Meta sends pricing with `sent` and again with a later
+    status, and redelivers webhooks; a message is counted once."""
+    return f"{PREFIX}cost:{{{phone_number_id}}}:counted:{wamid_value}"
+
+
+def cost_pricing(phone_number_id: str, wamid_value: str) -> str:
+    """Hash of what one message costs: category, type, billable (1/0), pricing_model."""
+    return f"{PREFIX}cost:{{{phone_number_id}}}:pricing:{wamid_value}"
+
+
+def cost_day(phone_number_id: str, day: str) -> str:
+    """Hash of a number's messages counted on one UTC day (`day` as yyyymmdd): billable:<category> and
+    free:<type> -> count."""
+    return f"{PREFIX}cost:{{{phone_number_id}}}:day:{day}"
+
+
+def cost_hour(phone_number_id: str, hour: int) -> str:
+    """As cost_day, for one hour (`hour` = Unix time // 3600): the last 24 hours to the hour."""
+    return f"{PREFIX}cost:{{{phone_number_id}}}:hour:{hour}"
+
+
+def cost_conversation(phone_number_id: str, conversation_id: int) -> str:
+    """Hash of one helpdesk conversation's counted messages, fields as cost_day."""
+    return f"{PREFIX}cost:{{{phone_number_id}}}:conv:{conversation_id}"
+
+
 # --- observability ---
 def metric(name: str) -> str:
     return f"{PREFIX}metrics:{name}"

@@ -244,6 +244,19 @@ class Mappings:
         value = self.store.hget(keys.helpdesk_message(phone_number_id, message_id), "wamid:0")
         return str(value) if value else None
 
+    def wamids_of(self, phone_number_id: str, message_ids: list[int]) -> dict[int, list[str]]:
+        """The wamids of each outbound helpdesk message's parts, in part order, in one round trip (a message the
+        adapter never sent has none)."""
+        pipe = self.store.pipeline(transaction=False)
+        for message_id in message_ids:
+            pipe.hgetall(keys.helpdesk_message(phone_number_id, message_id))
+        found = {}
+        for message_id, data in zip(message_ids, pipe.execute(), strict=True):
+            parts = sorted((int(name[6:]), value) for name, value in text_hash(data).items()
+                           if name.startswith("wamid:") and name[6:].isdigit())  # fmt: skip
+            found[message_id] = [wamid for _, wamid in parts]
+        return found
+
     def record_part_status(self, phone_number_id: str, message_id: int, part: int, rank: int) -> tuple[int, int]:
         """Raise one part's status rank (never lower it). Returns (aggregate rank, rank already reported)."""
         key = keys.helpdesk_message(phone_number_id, message_id)

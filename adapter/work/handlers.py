@@ -8,6 +8,7 @@ import logging
 from collections.abc import Mapping
 
 from adapter import messages
+from adapter.bridge.cost_attributes import count_message_cost
 from adapter.bridge.inbound import deliver_inbound_message
 from adapter.bridge.inbox_settings import push_inbox_settings
 from adapter.bridge.meta_events import TEMPLATE_FIELDS, apply_template_event, apply_user_preferences
@@ -78,9 +79,9 @@ class JobHandlers:
         channel = self._channel_for(job)
         if channel is None:
             return
-        apply_status(
-            self.ctx, channel, MessageStatus.from_item(job.payload["status"], phone_number_id=channel.phone_number_id)
-        )
+        status = MessageStatus.from_item(job.payload["status"], phone_number_id=channel.phone_number_id)
+        apply_status(self.ctx, channel, status)
+        count_message_cost(self.ctx, channel, status)  # after the tick: a failure here never holds the tick up
 
     def value_errors(self, job: Job) -> None:
         event = ValueErrors.from_payload(job.payload)

@@ -15,6 +15,7 @@ from adapter import create_app
 from adapter.clock import ManualClock
 from adapter.console import charts
 from adapter.helpdesk.client import HelpdeskClient
+from adapter.meta.events import MessagePricing
 from adapter.monitoring import number_health, traffic
 from adapter.services import Services
 from tests.browser import world as w
@@ -252,3 +253,36 @@ def test_troubleshooting_shows_payloads_their_verification_and_fate_and_replays_
     replayed = client.post("/admin/troubleshooting/replay", data={"job_id": "job-1", "csrf_token": csrf,
                                                                   "number": w.PNID}, follow_redirects=True)  # fmt: skip
     assert "Replayed 1 job" in text(replayed) and services.queue.dead_letters() == []
+
+
+def test_what_messages_cost_on_the_number_page_and_in_the_dashboard_app(
+    client: Any, csrf: str, services: Any, helpdesk: HelpdeskSimulator
+) -> None:
+    assert "No priced messages yet" in text(client.get(f"/admin/numbers/{w.PNID}"))
+    conversation = _conversation(helpdesk, services)
+    template, _ = helpdesk.agent_reply(w.ACCOUNT, conversation, "Spring sale for you, Sheena!")
+    answer, _ = helpdesk.agent_reply(w.ACCOUNT, conversation, "Happy to help")
+    unsent, _ = helpdesk.agent_reply(w.ACCOUNT, conversation, "Not gone yet")
+    helpdesk.agent_reply(w.ACCOUNT, conversation, "a note for colleagues", private=True)
+    prices = {"wamid.T": MessagePricing("marketing", "regular", True, "PMP"),
+              "wamid.A": MessagePricing("service", "free_customer_service", False, "PMP")}  # fmt: skip
+    for message, wamid in ((template, "wamid.T"), (answer, "wamid.A")):
+        services.mappings.remember_sent_part(w.PNID, conversation, int(message["id"]), 0, 1, wamid)
+        assert services.costs.record(w.PNID, wamid, conversation, prices[wamid])
+    services.costs.record(w.PNID, "wamid.elsewhere", None, MessagePricing("utility", "free_entry_point", False))
+
+    page = text(client.get(f"/admin/numbers/{w.PNID}"))
+    assert "No priced messages yet" not in page
+    rows = dict(re.findall(r'<tr(?: data-name="([a-z_]+)"| class="total")>\s*<th scope="row">[^<]+</th>'
+                           r"<td>(\d+)</td><td>\d+</td>", page))  # fmt: skip
+    assert rows == {"marketing": "1", "free_customer_service": "1", "free_entry_point": "1", "": "2"}
+
+    view = client.post("/app/api/conversation", json={"conversation_id": conversation},
+                       headers={"X-App-Link": _app_link(helpdesk)}).json  # fmt: skip
+    costs = {row["content"]: (row["sent"], row["parts"]) for row in view["costs"]}
+    assert costs == {
+        "Spring sale for you, Sheena!": (True, [{"category": "marketing", "type": "regular", "billable": True}]),
+        "Happy to help": (True, [{"category": "service", "type": "free_customer_service", "billable": False}]),
+        "Not gone yet": (False, []),
+    }
+    assert [row["id"] for row in view["costs"]] == [template["id"], answer["id"], unsent["id"]]

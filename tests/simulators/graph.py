@@ -59,6 +59,7 @@ from flask import Flask, Request, Response, request
 from adapter.meta.signature import HEADER as SIGNATURE_HEADER
 from adapter.meta.signature import generate_signature
 from tests.simulators import meta_payloads as mp
+from tests.simulators.graph_pricing import Priced, PricingModel
 from tests.simulators.graph_template_rules import refusal_of
 from tests.simulators.http_server import SimulatorServer
 
@@ -295,6 +296,8 @@ class GraphSimulator:
         self._used_codes: set[str] = set()
         self._failures: list[_Failure] = []
         self._delay = 0.0
+        self._pricing = PricingModel()
+        self._priced: dict[str, Priced] = {}  # wamid -> its price, decided when it was sent
         self._server: SimulatorServer | None = None
         self._base_url: str | None = None
         self.app = self._build_app()
@@ -494,8 +497,10 @@ class GraphSimulator:
             self.requests_log.clear()
             self.webhooks_sent.clear()
             self._by_wamid.clear()
+            self._priced.clear()
             self._failures.clear()
             self._delay = 0.0
+        self._pricing.reset()
 
     # --- webhooks (simulator → adapter) -----------------------------------------------------------
 
@@ -503,6 +508,7 @@ class GraphSimulator:
         """POST ``payload`` to ``webhook_url`` serialized like Meta (ASCII-escaped, compact) and signed."""
         if not self.webhook_url:
             raise RuntimeError("GraphSimulator.webhook_url is not set")
+        self._pricing.observe_webhook(payload)
         body = json.dumps(payload, ensure_ascii=True, separators=(",", ":")).encode()
         headers = {
             "Content-Type": "application/json",
@@ -530,18 +536,7 @@ class GraphSimulator:
             body = sent["body"]
             display = self.phone_numbers[pnid]["display_phone_number"]
             waba_id = self._numbers[pnid]["waba_id"]
-        pricing = None
-        if status == "sent":
-            category = "service"
-            if body.get("type") == "template":
-                tpl = self._find_template(waba_id, body.get("template") or {})
-                category = str((tpl or {}).get("category") or "UTILITY").lower()
-            pricing = {
-                "billable": category != "service",
-                "pricing_model": "PMP",
-                "type": "free_customer_service" if category == "service" else "regular",
-                "category": category,
-            }
+            priced = self._pricing.carry(self._priced[wamid], status)
         item = mp.status(
             wamid,
             status,
@@ -549,7 +544,8 @@ class GraphSimulator:
             timestamp if timestamp is not None else int(time.time()),
             errors,
             body.get("biz_opaque_callback_data"),
-            pricing=pricing,
+            pricing=priced.get("pricing"),
+            conversation=priced.get("conversation"),
         )
         return self.post_webhook(mp.envelope(waba_id, [mp.statuses_change(pnid, display, [item])]))
 
@@ -806,10 +802,16 @@ class GraphSimulator:
         self._validate_object(pnid, mtype, obj)
 
         wamid = mp.new_wamid()
+        category = None
+        if mtype == "template":
+            template = self._find_template(self._numbers[pnid]["waba_id"], obj) or {}
+            category = str(template.get("category") or "UTILITY")
+        priced = self._pricing.price(pnid, wa_id, category, time.time())
         record = {"phone_number_id": pnid, "body": body, "wamid": wamid, "idempotency_key": callback}
         with self._lock:
             self.sent_messages.append(record)
             self._by_wamid[wamid] = record
+            self._priced[wamid] = priced
         message: dict[str, Any] = {"id": wamid}
         if mtype == "template":
             message["message_status"] = "accepted"

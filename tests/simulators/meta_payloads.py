@@ -328,8 +328,9 @@ def status(
     biz_opaque_callback_data: str | None = None,
     *,
     pricing: dict[str, Any] | None = None,
+    conversation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One ``statuses[]`` item (v24+ shape: no ``conversation``)."""
+    """One ``statuses[]`` item (v24+ shape: ``conversation`` only for a free entry point)."""
     item: dict[str, Any] = {
         "id": wamid,
         "status": status,
@@ -338,6 +339,8 @@ def status(
     }
     if biz_opaque_callback_data is not None:
         item["biz_opaque_callback_data"] = biz_opaque_callback_data
+    if conversation is not None:
+        item["conversation"] = conversation
     if pricing is not None:
         item["pricing"] = pricing
     if errors:

@@ -95,7 +95,8 @@ def _conversation_view(installation: Installation, body: Any) -> tuple[dashboard
 def conversation_api() -> Response:
     installation = _installation()
     _authorize(installation)
-    return jsonify(_conversation_view(installation, json_body())[1])
+    conversation, view = _conversation_view(installation, json_body())
+    return jsonify({**view, "costs": dashboard.message_costs(services(), installation, conversation)})
 
 
 @blueprint.post("/api/send")

@@ -13,7 +13,9 @@ from adapter import admin_actions
 from adapter.console import charts, connect, disconnect, health, troubleshooting, verification
 from adapter.console.onboarding_errors import OnboardingFailed
 from adapter.errors import ExternalApiError, RequestError
+from adapter.meta.events import FREE_TYPES
 from adapter.monitoring import number_health, traffic
+from adapter.monitoring.costs import CostTotals
 from adapter.services import Services
 from adapter.store.channels import Channel
 from adapter.web.console.support import blueprint, done, form_int, installation_or_none, page, svc
@@ -48,6 +50,21 @@ def numbers() -> tuple[str, int]:
                 now=services.clock.now())  # fmt: skip
 
 
+def cost_rows(day: CostTotals, month: CostTotals) -> list[dict[str, Any]]:
+    """The "What messages cost" card's rows: billable messages by category, then free ones by type (Meta's two free
+    types always shown), each with its last 24 hours and last 30 days; the two totals head their groups."""
+    rows: list[dict[str, Any]] = [{"label": "Billable", "total": True, "day": day.billable_count,
+                                   "month": month.billable_count}]  # fmt: skip
+    for category in sorted(set(day.billable) | set(month.billable)):
+        rows.append({"label": category.replace("_", " "), "name": category, "day": day.billable.get(category, 0),
+                     "month": month.billable.get(category, 0)})  # fmt: skip
+    rows.append({"label": "Free", "total": True, "day": day.free_count, "month": month.free_count})
+    for kind in sorted(set(FREE_TYPES) | set(day.free) | set(month.free)):
+        rows.append({"label": kind.removeprefix("free_").replace("_", " "), "name": kind,
+                     "day": day.free.get(kind, 0), "month": month.free.get(kind, 0)})  # fmt: skip
+    return rows
+
+
 def _number_page(phone_number_id: str, status: int = 200, **extra: Any) -> tuple[str, int]:
     services = svc()
     channel = admin_actions.require_channel(services, phone_number_id)
@@ -59,7 +76,10 @@ def _number_page(phone_number_id: str, status: int = 200, **extra: Any) -> tuple
         except ExternalApiError:
             bots = []
     summary = _summary(services, channel, troubleshooting.backlog_by_number(services))
-    return page("number.html", status, row=summary, bots=bots, now=services.clock.now(),
+    day, month = services.costs.totals(phone_number_id, 1), services.costs.totals(phone_number_id, 30)
+    # The 30 days hold the 24 hours: with none in them there is nothing to show.
+    costs = {"rows": cost_rows(day, month), "any": bool(month.billable_count or month.free_count)}
+    return page("number.html", status, row=summary, bots=bots, now=services.clock.now(), costs=costs,
                 sms_hint=verification.HINT_AFTER_SMS, **extra)  # fmt: skip
 
 

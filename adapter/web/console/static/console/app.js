@@ -66,6 +66,29 @@
     });
   }
 
+  // Meta's free types, as agents read them.
+  var FREE = {free_customer_service: "free (customer service window)", free_entry_point: "free (entry point, from an ad)"};
+
+  function cell(row, text) { var td = document.createElement("td"); td.textContent = text; row.appendChild(td); }
+
+  function renderCosts(costs) {
+    var rows = $("costs").querySelector("tbody");
+    rows.textContent = "";
+    costs.forEach(function (m) {
+      var row = document.createElement("tr");
+      row.dataset.message = m.id;
+      cell(row, m.content || "(attachment)");
+      var categories = m.parts.map(function (p) { return p.category.replace(/_/g, " "); });
+      var charged = m.parts.map(function (p) { return p.billable ? "billable" : (FREE[p.type] || "free (" + p.type.replace(/_/g, " ") + ")"); });
+      var unique = function (list) { return list.filter(function (v, i) { return list.indexOf(v) === i; }).join(", "); };
+      cell(row, m.parts.length ? unique(categories) : "—");
+      cell(row, m.parts.length ? unique(charged) : (m.sent ? "not priced yet" : "not sent on WhatsApp"));
+      rows.appendChild(row);
+    });
+    $("costs").hidden = costs.length === 0;
+    $("no-costs").hidden = costs.length > 0;
+  }
+
   function render(view) {
     state.view = view;
     $("waiting").hidden = true;
@@ -85,6 +108,7 @@
     $("no-templates").hidden = view.templates.length > 0;
     $("send-form").hidden = view.templates.length === 0;
     if (view.templates.length) showTemplate();
+    renderCosts(view.costs || []);
   }
 
   function load(conversationId) {
