@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import redis
+from hypothesis import settings as hypothesis_settings
 from werkzeug.serving import make_server
 
 from adapter import create_app
@@ -23,6 +24,11 @@ from adapter.store.channels import Channel
 from adapter.store.deferred import DeferredWrites
 from tests.simulators.graph import GraphSimulator
 from tests.simulators.helpdesk import HelpdeskSimulator
+
+# Property tests run the same examples on every run and have no time limit per example: on a loaded CI machine a
+# slow example is not a failure, and a failure found once is found again.
+hypothesis_settings.register_profile("repeatable", deadline=None, derandomize=True, database=None)
+hypothesis_settings.load_profile("repeatable")
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 APP_SECRET = "test-app-secret"
