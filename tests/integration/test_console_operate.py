@@ -243,7 +243,7 @@ def test_troubleshooting_shows_payloads_their_verification_and_fate_and_replays_
     assert "queued 1 job" in page and "1 duplicate dropped" in page and "hello" in page
     assert "refused: missing or wrong X-Chatwoot-Signature" in page
     assert "not in the helpdesk yet" in page
-    services.store.lpush("wa:dead", __import__("json").dumps({
+    services.store.lpush(services.queue.dead_of(f"{w.PNID}:{CUSTOMER}"), __import__("json").dumps({
         "job": {"kind": "helpdesk.reply", "chat": f"{w.PNID}:{CUSTOMER}", "payload": {"phone_number_id": w.PNID},
                 "id": "job-1", "attempt": 3, "enqueued_at": 0, "last_error": "x"},
         "error": "WhatsApp error 131047: window closed", "failed_at": time.time()}))  # fmt: skip
