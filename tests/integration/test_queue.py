@@ -255,7 +255,8 @@ def test_a_batch_costs_the_same_round_trips_however_many_jobs_it_holds(
     queue: JobQueue, clock: ManualClock, store: redis.Redis, round_trips: RoundTrips
 ) -> None:
     parked, *chats = chats_of_one_partition(queue, 6)
-    queue.park(queue.stream_of(parked), "0-1", Job("k", parked, {}), due=clock.now() + 60)  # a chat waiting behind a retry
+    # A chat waiting behind a retry.
+    queue.park(queue.stream_of(parked), "0-1", Job("k", parked, {}), due=clock.now() + 60)
     c = ready(consumer(queue, {"k": lambda job: None}, clock))
 
     def trips_of_a_batch(jobs: int) -> int:
