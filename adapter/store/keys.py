@@ -153,11 +153,6 @@ def callback(customer: str, part_key: str) -> str:
     return f"{PREFIX}cb:{chat_tag(part_key.split(':', 1)[0], customer)}:{part_key}"
 
 
-def fences_seen(phone_number_id: str, customer: str) -> str:
-    """Hash lease key -> the highest fencing token that wrote a chat's send marks (store/fence.py)."""
-    return f"{PREFIX}fenced:{chat_tag(phone_number_id, customer)}"
-
-
 def posting(phone_number_id: str, customer: str, wamid_value: str) -> str:
     """Set just before an inbound message is posted to the helpdesk (value: the conversation id)."""
     return f"{PREFIX}posting:{chat_tag(phone_number_id, customer)}:{wamid_value}"
