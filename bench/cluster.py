@@ -16,7 +16,7 @@ from typing import Any
 import redis
 
 from bench import e2e, loadgen, payloads, report, stack
-from bench.procs import ROOT, Procs, clean_env, free_port, logdir, wait_redis
+from bench.procs import ROOT, Procs, clean_env, cpu_seconds, free_port, logdir, wait_redis
 
 CLUSTER_PORTS = (7001, 7002, 7003)
 
@@ -36,8 +36,14 @@ def commands(nodes: list[redis.Redis]) -> dict[str, int]:
     return total
 
 
+def redis_cpu(nodes: list[redis.Redis]) -> float:
+    """CPU seconds the nodes' redis-server processes have used (they run on this machine)."""
+    return sum(cpu_seconds(int(node.info("server")["process_id"])) for node in nodes)
+
+
 def measure(name: str, redis_url: str, nodes: list[redis.Redis], procs: Procs, args: argparse.Namespace) -> list[Any]:
-    """Start the stack on this store, run the inbound and the outbound phase, count each phase's commands."""
+    """Start the stack on this store, run the inbound and the outbound phase, count each phase's commands and
+    Redis CPU."""
     env = {"OUTBOUND_PER_SECOND": str(args.outbound_per_second)}
     st = stack.start(procs, redis_url=redis_url, workers=args.workers, web_workers=args.web_workers, env=env)
     url, customers = st.meta_webhook, args.customers
@@ -51,18 +57,19 @@ def measure(name: str, redis_url: str, nodes: list[redis.Redis], procs: Procs, a
     row: list[Any] = [name]
     for phase in ("in", "out"):
         st.settle()
-        before = commands(nodes)
+        before, cpu_before = commands(nodes), redis_cpu(nodes)
         if phase == "in":
             measured = e2e.inbound("inbound", st, post(customers, seconds=args.duration), args.drain)
         else:
             measured = e2e.outbound("outbound", st, args, None, float(args.outbound_per_second))
         st.settle()
-        after = commands(nodes)
+        after, cpu = commands(nodes), redis_cpu(nodes) - cpu_before
         used = {k: after[k] - before.get(k, 0) for k in after}
         delivered = len(measured.latencies)
         per_message = sum(used.values()) / delivered if delivered else None
         top = sorted(used.items(), key=lambda item: -item[1])[:4]
         row += [delivered / measured.span if measured.span else None, per_message,
+                cpu / delivered * 1000 if delivered else None,
                 ", ".join(f"{k} {v / delivered:.1f}" for k, v in top) if delivered else ""]  # fmt: skip
     for child in [st.web, *st.workers, *st.sims.values()]:
         procs.stop(child)
@@ -93,9 +100,12 @@ def run(args: argparse.Namespace) -> str:
         "delivered/s: delivered / (first send -> last delivery); commands: every command the nodes ran during the "
         "phase and its drain (a script's own calls included, the bench's few polls too), per delivered message",
         "an inbound message includes the helpdesk's message_created echo it brings; an outbound one the agent "
-        "reply's webhook; on the cluster an idle consumer polls its partitions every 50 ms",
+        "reply's webhook; on the cluster an idle consumer polls its partitions every 50 ms, and redis-py asks "
+        "COMMAND GETKEYS to route each XREADGROUP (a command with movable keys)",
+        "redis ms: CPU of the redis-server processes (all three on the cluster) per delivered message, the phase "
+        "and its drain; one Redis is the limit once that times the message rate nears 1,000 ms per second",
         "every process shares this machine's cores: the cluster's three redis-servers compete with the adapter",
     ]
-    headers = ["store", "in delivered/s", "cmds/inbound", "top commands per inbound", "out delivered/s",
-               "cmds/outbound", "top commands per outbound"]  # fmt: skip
+    headers = ["store", "in delivered/s", "cmds/inbound", "redis ms/inbound", "top commands per inbound",
+               "out delivered/s", "cmds/outbound", "redis ms/outbound", "top commands per outbound"]  # fmt: skip
     return report.machine() + "\n" + report.table("One Redis vs a Redis Cluster", headers, rows, notes)
