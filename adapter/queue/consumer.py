@@ -270,7 +270,10 @@ class Consumer:
                 logger.warning("consumer %s: %s; leaving partition %d to its new holder", self.name, exc, partition)
                 self._drop(partition)
             except redis.RedisError:
-                batch.flush()
+                try:
+                    batch.flush()
+                except StaleLease:  # the lease ran out while the store was away (a failover): the new holder
+                    self._drop(partition)  # runs those entries again; the loop reports the store's error
                 raise
         return handled
 

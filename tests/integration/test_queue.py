@@ -339,6 +339,24 @@ def test_a_store_error_mid_batch_keeps_the_acks_of_the_jobs_done_before_it(
     assert entry_ids(store, stream) == [] and pending_ids(store, stream) == []
 
 
+def test_a_store_error_after_the_lease_ran_out_drops_the_partition_and_leaves_its_entries_pending(
+    queue: JobQueue, clock: ManualClock, store: redis.Redis
+) -> None:
+    def handle(job: Job) -> None:
+        if job.payload["n"] == 2:  # the store went away (a failover) for longer than the lease
+            store.delete(keys.lease(queue.partition_of("a")))
+            raise redis.ConnectionError("Connection closed by server.")
+
+    c = ready(consumer(queue, {"k": handle}, clock))
+    for n in (1, 2):
+        queue.enqueue(Job("k", "a", {"n": n}))
+    with pytest.raises(redis.ConnectionError):  # the store's error, for the loop to wait on: not StaleLease
+        c.run_once()
+    stream = queue.stream_of("a")
+    assert queue.partition_of("a") not in c.held
+    assert pending_ids(store, stream) == entry_ids(store, stream) and len(entry_ids(store, stream)) == 2
+
+
 def test_a_deleted_entry_still_pending_is_acked_with_the_batch(
     queue: JobQueue, clock: ManualClock, store: redis.Redis
 ) -> None:
