@@ -32,6 +32,8 @@ CUSTOMERS = [f"1650556{n:04d}" for n in range(10)]
 PER_CUSTOMER = 12
 KILL_AFTER = 40  # messages accepted before the master goes
 
+pytestmark = pytest.mark.own_redis
+
 
 @pytest.fixture(scope="module")
 def replicated_cluster() -> Iterator[Path]:
