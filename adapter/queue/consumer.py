@@ -210,7 +210,10 @@ class Consumer:
                 # again first (new entries only come after it).
                 self._draining |= self.held
                 stop.wait(1.0)
-        self.release_all()
+        try:
+            self.release_all()
+        except redis.RedisError:  # the store is away (a failover): our leases expire on their own
+            logger.warning("consumer %s: could not release its leases; they expire", self.name)
         logger.info("consumer %s stopped", self.name)
 
     def run_once(self) -> int:
