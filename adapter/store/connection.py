@@ -44,8 +44,9 @@ def _cluster_enabled(node: redis.Redis) -> bool:
     """Whether this node runs in cluster mode (it answers INFO cluster with cluster_enabled:1)."""
     try:
         return bool(node.info("cluster").get("cluster_enabled"))
-    except redis.ConnectionError:
-        return False  # unreachable now: the client reconnects later, and the web answers 503 meanwhile
+    except redis.ConnectionError as exc:  # unreachable now: the client reconnects later, the web answers 503
+        logger.warning(messages.STORE_MODE_UNKNOWN, exc)
+        return False
 
 
 def is_cluster(store: Store) -> bool:
