@@ -1,5 +1,6 @@
 """The adapter's commands: `flask channels add|list|show|remove`, `flask dead-letters list|replay`,
-`flask install` (the console's install step, from a shell) and `flask console link` (a signed sign-in link)."""
+`flask install` (the console's install step, from a shell), `flask console link` (a signed sign-in link) and
+`flask upgrade-keys` (once, when upgrading from a version before hash-tagged keys)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from adapter.console import auth, links
 from adapter.console.installation import install
 from adapter.console.manifest import load_manifest
 from adapter.errors import ExternalApiError, RequestError
+from adapter.store.upgrade import upgrade_keys
 from adapter.web.common import services
 
 channels_cli = AppGroup("channels", help="Manage WhatsApp channels (one per phone number).")
@@ -126,8 +128,16 @@ def link_command(scope: str, subject: str, minutes: int) -> None:
     click.echo(f"{svc.settings.public_base_url or ''}{path}?{link.query(secret)}")
 
 
+@click.command("upgrade-keys")
+@with_appcontext
+def upgrade_keys_command() -> None:
+    """Rename the keys of versions before hash tags (docs/operations.md, "Upgrading to hash-tagged keys")."""
+    click.echo(f"renamed {upgrade_keys(services().store)} keys")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(channels_cli)
     app.cli.add_command(dead_letters_cli)
     app.cli.add_command(install_command)
     app.cli.add_command(console_cli)
+    app.cli.add_command(upgrade_keys_command)

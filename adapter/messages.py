@@ -4,6 +4,10 @@ EMBEDDED_STORE = (
     "REDIS_URL is not set: running on an embedded in-process store. State is lost when this process "
     "stops and only this process can use it. Set REDIS_URL for production and to run several processes."
 )
+STORE_MODE_UNKNOWN = (
+    "REDIS_URL did not answer at start (%s): using it as a single Redis. If it names a Redis Cluster node, "
+    "restart this process once the cluster answers."
+)
 NO_APP_SECRET = (
     "META_APP_SECRET is not set: every POST /webhooks/meta will be refused with 401 until it is, "
     "because an unsigned webhook cannot be trusted."

@@ -30,7 +30,7 @@ def enqueue_template_syncs(services: Services) -> int:
     interval = services.settings.template_sync_interval_seconds
     period = int(services.clock.now() // interval) if interval else 0
     wabas = {channel.waba_id for channel in services.channels.all()}
-    items = [(keys.dedupe("templates.sync", f"{waba}:{period}"), kinds.templates_sync(waba)) for waba in wabas]
+    items = [(keys.dedupe_id("templates.sync", f"{waba}:{period}"), kinds.templates_sync(waba)) for waba in wabas]
     return services.queue.enqueue_once(items)
 
 

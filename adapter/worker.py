@@ -15,6 +15,7 @@ from adapter.runtime import settle_heap
 from adapter.scheduler import start_scheduler
 from adapter.services import Services, build_services, refuse_plaintext_secrets
 from adapter.settings import load_settings
+from adapter.store import keys
 from adapter.work.handlers import JobHandlers
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ def start_worker(services: Services, stop: threading.Event, threads: int | None 
     started = [flusher] if flusher is not None else []
     if moved := services.queue.adopt_single_schedule():
         logger.info("moved %d chats waiting to retry into their partitions' schedules", moved)
+    if moved := services.queue.adopt_dead_letters(keys.LEGACY_DEAD_LETTERS):
+        logger.info("moved %d dead letters into their partitions' lists", moved)
     for consumer in build_consumers(services, threads or services.settings.worker_threads):
         thread = threading.Thread(target=consumer.run, args=(stop,), name=f"consumer-{consumer.name}", daemon=True)
         thread.start()

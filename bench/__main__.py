@@ -1,4 +1,4 @@
-"""`python -m bench`: ingest, e2e, jobs and soak --quick in sequence; `python -m bench NAME` for one.
+"""`python -m bench`: ingest, e2e, jobs, soak --quick and cluster in sequence; `python -m bench NAME` for one.
 
 Tables go to stdout, progress to stderr. Every process a bench starts is stopped when it ends, also on
 Ctrl-C or SIGTERM.
@@ -18,6 +18,7 @@ BENCHES = {
     "e2e": "Meta webhook -> helpdesk simulator and agent reply -> Graph simulator, with workers",
     "jobs": "a worker's CPU per inbound job, one consumer in process",
     "soak": "many messages through ingest and workers: memory growth and keys without expiry",
+    "cluster": "one Redis vs a 3-master Redis Cluster: delivered/s and Redis commands per message",
 }
 
 

@@ -180,8 +180,7 @@ def run(args: argparse.Namespace) -> str:
     with contextlib.ExitStack() as cleanup, logdir("e2e") as tmp, Procs(tmp) as procs:
         cleanup.callback(stack.flush, DB)  # runs last, once every process is stopped
         st = stack.start(procs, db=DB, workers=args.workers, web_workers=args.web_workers, env=extra)
-        with st.store() as store:
-            redis_pid = int(store.info("server").get("process_id", 0))
+        redis_pid = int(st.store().info("server").get("process_id", 0))
         url, customers, concurrency, drain = st.meta_webhook, args.customers, args.concurrency, args.drain
 
         def post(offset: int, per_request: int = 1, **how: Any) -> Callable[[], list[loadgen.Sent]]:
@@ -221,8 +220,8 @@ def run(args: argparse.Namespace) -> str:
             if phase.latencies and phase.target == INBOUND_TARGET:
                 adapter_cpu[phase.name] = sum(used[k] for k in ADAPTER_PROCESSES) / len(phase.latencies) * 1000
             phases.append(phase)
-        with st.store() as store:
-            dead, backlog, retrying = int(store.llen("wa:dead")), st.backlog(), int(store.zcard("wa:delayed"))
+        queue = st.queue()
+        dead, backlog, retrying = queue.backlog()["dead_letters"], st.backlog(), len(queue.scheduled_chats())
         if any(p.accepted > len(p.latencies) for p in phases):
             for name in ["web"] + [f"worker-{n}" for n in range(args.workers)]:
                 print(f"--- last lines of {name}.log:\n{procs.log_tail(name)}", file=progress)

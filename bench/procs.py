@@ -16,6 +16,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
+import redis
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 STOP_GRACE_SECONDS = 8.0
@@ -182,3 +184,16 @@ def machine_busy_seconds() -> float:
     """CPU time spent by everything on this machine (all cores, idle and iowait excluded), in seconds."""
     fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+
+def wait_redis(client: redis.Redis, procs: Procs, *, timeout: float = 10.0) -> None:
+    """Until a Redis the bench started answers PING."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        procs.check_alive()
+        with contextlib.suppress(redis.ConnectionError):
+            if client.ping():
+                return
+        time.sleep(0.05)
+    raise RuntimeError("the bench's redis-server did not answer")

@@ -46,10 +46,10 @@ def _maker(offset: int, batch: int, customers: int) -> loadgen.MakeRequest:
 
 
 def snapshot(st: stack.Stack) -> dict[str, float]:
-    with st.store() as store:
-        queue_bytes = sum(int(store.memory_usage(s, samples=0) or 0) for s in st.streams())
-        used = int(store.info("memory")["used_memory"])
-        keys = int(store.dbsize())
+    store = st.store()
+    queue_bytes = sum(int(store.memory_usage(s, samples=0) or 0) for s in st.streams())
+    used = int(store.info("memory")["used_memory"])
+    keys = int(store.dbsize())
     values = {"web (gunicorn master + workers)": rss_kib(st.web.pid, with_children=True) / 1024}
     for n, worker in enumerate(st.workers):
         values[f"worker-{n} (python -m adapter.worker)"] = rss_kib(worker.pid) / 1024
@@ -68,21 +68,21 @@ def keys_without_expiry(st: stack.Stack) -> list[list[report.Cell]]:
     """Per prefix: keys, keys with TTL -1, and the element count of the ones without expiry."""
     totals: dict[str, list[int]] = {}
     eternal: list[str] = []
-    with st.store() as store:
-        for chunk in _chunks(store.scan_iter("wa:*", count=5000), 5000):
-            pipe = store.pipeline(transaction=False)
-            for key in chunk:
-                pipe.ttl(key)
-            for key, ttl in zip(chunk, pipe.execute(), strict=True):
-                counts = totals.setdefault(_group(key), [0, 0, 0])
-                counts[0] += 1
-                if ttl == -1:
-                    counts[1] += 1
-                    eternal.append(key)
-        for key in eternal:
-            kind = store.type(key)
-            if kind in SIZE:
-                totals[_group(key)][2] += int(getattr(store, SIZE[kind])(key))
+    store = st.store()
+    for chunk in _chunks(store.scan_iter("wa:*", count=5000), 5000):
+        pipe = store.pipeline(transaction=False)
+        for key in chunk:
+            pipe.ttl(key)
+        for key, ttl in zip(chunk, pipe.execute(), strict=True):
+            counts = totals.setdefault(_group(key), [0, 0, 0])
+            counts[0] += 1
+            if ttl == -1:
+                counts[1] += 1
+                eternal.append(key)
+    for key in eternal:
+        kind = store.type(key)
+        if kind in SIZE:
+            totals[_group(key)][2] += int(getattr(store, SIZE[kind])(key))
     rows: list[list[report.Cell]] = []
     for group, (count, no_ttl, size) in sorted(totals.items()):
         if group.startswith(MUST_EXPIRE):

@@ -15,8 +15,11 @@ from typing import Any
 
 import redis
 
+from adapter.clock import SystemClock
+from adapter.queue.queue import JobQueue
 from adapter.settings import read_defaults
 from adapter.store import keys
+from adapter.store.connection import Store, connect
 from bench import payloads
 from bench.procs import PYTHON, Procs, clean_env, free_port, gunicorn_adapter, wait_http
 
@@ -28,7 +31,7 @@ INBOX_SECRET = "bench-inbox-secret"
 
 @dataclass
 class Stack:
-    db: int
+    redis_url: str
     adapter: str  # http://127.0.0.1:PORT
     graph: str
     helpdesk: str
@@ -36,13 +39,22 @@ class Stack:
     web: subprocess.Popen[bytes]
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     sims: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _client: Store | None = None
 
     @property
     def meta_webhook(self) -> str:
         return f"{self.adapter}/webhooks/meta"
 
-    def store(self) -> redis.Redis:
-        return redis.Redis(db=self.db, decode_responses=True)
+    def store(self) -> Store:
+        """The bench's own client of the adapter's Redis (one, kept: a cluster client maps the slots first)."""
+        if self._client is None:
+            self._client = connect(self.redis_url)
+        return self._client
+
+    def queue(self) -> JobQueue:
+        """The adapter's queue as the bench reads it (backlog, dead letters)."""
+        partitions = int(read_defaults()["QUEUE_PARTITIONS"])
+        return JobQueue(self.store(), partitions=partitions, dedupe_ttl_seconds=1, clock=SystemClock())
 
     def streams(self) -> list[str]:
         """The queue's partition streams (named by the adapter's key module, not scanned for: SCAN is O(keys))."""
@@ -50,11 +62,10 @@ class Stack:
 
     def backlog(self) -> int:
         """Jobs still on the queue streams (entries are deleted once acked)."""
-        with self.store() as store:
-            pipe = store.pipeline(transaction=False)
-            for stream in self.streams():
-                pipe.xlen(stream)
-            return sum(int(n) for n in pipe.execute())
+        pipe = self.store().pipeline(transaction=False)
+        for stream in self.streams():
+            pipe.xlen(stream)
+        return sum(int(n) for n in pipe.execute())
 
     def helpdesk_info(self) -> dict[str, Any]:
         return dict(get_json(f"{self.helpdesk}/_bench/info"))
@@ -114,15 +125,18 @@ def get_json(url: str, body: dict[str, Any] | None = None, headers: dict[str, st
 def start(
     procs: Procs,
     *,
-    db: int,
+    db: int = 0,
+    redis_url: str = "",
     workers: int = 2,
     web_workers: int = 2,
     web_threads: int = 4,
     env: dict[str, str] | None = None,
 ) -> Stack:
     """Start everything, register the channel, and return once a worker is up (none is started with `workers`
-    0: the caller consumes). `env`: adapter settings added to, or replacing, the stack's own."""
-    with redis.Redis(db=db) as store:
+    0: the caller consumes). `env`: adapter settings added to, or replacing, the stack's own. The adapter's
+    Redis is database `db` of the local Redis, or `redis_url` (a single Redis or a cluster's node)."""
+    redis_url = redis_url or f"redis://127.0.0.1:6379/{db}"
+    with connect(redis_url) as store:
         store.flushdb()
     adapter_port, graph_port, helpdesk_port = free_port(), free_port(), free_port()
     adapter = f"http://127.0.0.1:{adapter_port}"
@@ -138,7 +152,7 @@ def start(
         "--webhook-url", f"{adapter}/webhooks/helpdesk/{payloads.PNID}", "--secret", INBOX_SECRET,
     ], env=clean_env())  # fmt: skip
     adapter_env = clean_env(**{
-        "REDIS_URL": f"redis://127.0.0.1:6379/{db}", "META_APP_SECRET": payloads.APP_SECRET,
+        "REDIS_URL": redis_url, "META_APP_SECRET": payloads.APP_SECRET,
         "ADMIN_TOKEN": ADMIN_TOKEN, "GRAPH_API_BASE_URL": graph, "HELPDESK_BASE_URL": helpdesk,
         "PUBLIC_BASE_URL": adapter, "PORT": str(adapter_port), "WEB_CONCURRENCY": str(web_workers),
         "WEB_THREADS": str(web_threads), "LOG_LEVEL": "WARNING",
@@ -165,4 +179,4 @@ def start(
     if workers:
         wait_http(f"{adapter}/readyz", procs, ok=(200,))  # 200 once a worker heartbeats
     sims = {"graph": graph_sim, "helpdesk": helpdesk_sim}
-    return Stack(db, adapter, graph, helpdesk, inbox_id, web=web, workers=started, sims=sims)
+    return Stack(redis_url, adapter, graph, helpdesk, inbox_id, web=web, workers=started, sims=sims)

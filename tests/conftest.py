@@ -21,6 +21,7 @@ from adapter.services import Services
 from adapter.settings import Settings, load_settings
 from adapter.store import keys
 from adapter.store.channels import Channel
+from adapter.store.connection import connect, is_cluster
 from adapter.store.deferred import DeferredWrites
 from tests.simulators.graph import GraphSimulator
 from tests.simulators.helpdesk import HelpdeskSimulator
@@ -58,9 +59,18 @@ def _deferred_writes_end_with_their_test(monkeypatch: pytest.MonkeyPatch) -> Ite
         deferred.close()
 
 
+def open_test_store() -> Any:
+    """A client for TEST_REDIS_URL as the adapter opens it: a Redis, or a RedisCluster when it names a cluster's
+    node (then FLUSHDB goes to every primary)."""
+    return connect(TEST_REDIS_URL)
+
+
+ON_CLUSTER = is_cluster(open_test_store())
+
+
 @pytest.fixture
 def store() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
+    client = open_test_store()
     client.flushdb()
     yield client
     client.flushdb()
@@ -126,7 +136,8 @@ class RoundTrips:
     def __init__(self, store: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
         self.count = 0
         command: Callable[..., Any] = store.execute_command
-        pipeline: Callable[..., Any] = redis.client.Pipeline.execute
+        pipeline_class = redis.cluster.ClusterPipeline if ON_CLUSTER else redis.client.Pipeline
+        pipeline: Callable[..., Any] = pipeline_class.execute
 
         def count_command(*args: Any, **kw: Any) -> Any:
             self.count += 1
@@ -137,7 +148,7 @@ class RoundTrips:
             return pipeline(pipe, *args, **kw)
 
         monkeypatch.setattr(store, "execute_command", count_command)
-        monkeypatch.setattr(redis.client.Pipeline, "execute", count_pipeline)
+        monkeypatch.setattr(pipeline_class, "execute", count_pipeline)
 
 
 @pytest.fixture

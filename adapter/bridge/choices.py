@@ -22,8 +22,10 @@ def with_chosen_item(ctx: BridgeContext, phone_number_id: str, message: InboundM
     if message.type is not MessageType.INTERACTIVE or kind not in TAPS or not message.reply_to:
         return rendered
     tapped = str((message.content.get(str(kind)) or {}).get("id") or "")
-    ref = ctx.mappings.message(phone_number_id, message.reply_to)
-    stored = ctx.mappings.reply_of(phone_number_id, ref.message_id) if ref and ref.direction == "out" else None
+    customer = message.customer.key
+    ref = ctx.mappings.message(phone_number_id, customer, message.reply_to)
+    mine = ref is not None and ref.direction == "out"
+    stored = ctx.mappings.reply_of(phone_number_id, customer, ref.message_id) if ref and mine else None
     if stored is None:
         return rendered  # not ours, or older than the mappings: WhatsApp's title is what we have
     choice = next((c for c in choices_of(AgentReply.from_dict(stored)) if c.id == tapped), None)

@@ -39,7 +39,7 @@ def count_message_cost(ctx: BridgeContext, channel: Channel, status: MessageStat
     if status.pricing is None:
         return
     pnid = channel.phone_number_id
-    ref = ctx.mappings.message(pnid, status.wamid)
+    ref = ctx.mappings.message(pnid, status.recipient, status.wamid)
     conversation = ref.conversation_id if ref is not None and ref.direction == "out" else None
     at = float(status.timestamp) if status.timestamp else None
     counted = ctx.costs.count(pnid, status.wamid, conversation, status.pricing, at)

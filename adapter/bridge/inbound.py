@@ -53,7 +53,9 @@ def deliver_inbound_message(ctx: BridgeContext, channel: Channel, message: Inbou
     posted = _post_in_open_conversation(ctx, channel, message, fields, uploads, start)
     logger.info("wamid %s delivered as helpdesk message %s", message.wamid, posted.message_id)
     turn = publish_turn(ctx, pnid, customer, message.timestamp) if opened else None
-    ours = ctx.mappings.remember_inbound(pnid, message.wamid, posted.conversation_id, posted.message_id, claim=turn)
+    ours = ctx.mappings.remember_inbound(
+        pnid, customer, message.wamid, posted.conversation_id, posted.message_id, claim=turn
+    )
     traffic.count_inbound_later(ctx.deferred, pnid, float(message.timestamp))
     ctx.events.record_later("meta", {**event, "helpdesk_message_id": posted.message_id})
     if message.type is MessageType.TEXT:
@@ -88,7 +90,7 @@ def _post_in_open_conversation(
             ref, earlier = start.conversation, start.earlier  # marked by begin_inbound
         else:
             ref = find_or_create_conversation(ctx, channel, message.customer)
-            earlier = ctx.mappings.begin_posting(pnid, message.wamid, ref.conversation_id, now)
+            earlier = ctx.mappings.begin_posting(pnid, message.customer.key, message.wamid, ref.conversation_id, now)
         if earlier is not None:
             # An earlier attempt timed out or crashed: the helpdesk may have created it, or may still be
             # creating it. Look; if it is not there, wait long enough for that request to have finished.
@@ -102,13 +104,14 @@ def _post_in_open_conversation(
                     f"wamid {message.wamid}: an earlier post may still land; looking again before reposting",
                     retry_after=min(5.0, ctx.unknown_outcome_wait_seconds - waited + 0.1),
                 )
-            ctx.mappings.restart_posting(pnid, message.wamid, ref.conversation_id, now)
+            ctx.mappings.restart_posting(pnid, message.customer.key, message.wamid, ref.conversation_id, now)
         try:
             posted = ctx.helpdesk.create_message(
                 channel.helpdesk_account_id, channel.helpdesk_api_token, ref.conversation_id, fields, uploads
             )
         except HelpdeskApiError as exc:
-            ctx.mappings.abandon_posting(pnid, message.wamid)  # an answer, even an error, means not created
+            # An answer, even an error, means not created.
+            ctx.mappings.abandon_posting(pnid, message.customer.key, message.wamid)
             if exc.http_status == 404 and attempt == 1:  # conversation deleted in the helpdesk: open a new one
                 ctx.mappings.forget_conversation(pnid, message.customer.key)
                 continue
@@ -146,7 +149,7 @@ def _quote_attributes(ctx: BridgeContext, phone_number_id: str, message: Inbound
         target = message.content.get("message_id") or target
     if not target:
         return {}
-    ref = ctx.mappings.message(phone_number_id, target)
+    ref = ctx.mappings.message(phone_number_id, message.customer.key, target)
     if ref is not None and ref.direction == "out":
         # Agent messages have no source_id in the helpdesk: link by its own id.
         return {"in_reply_to": ref.message_id}

@@ -68,7 +68,7 @@ def send_agent_reply(ctx: BridgeContext, channel: Channel, reply: AgentReply) ->
         return
     context = _reply_context(ctx, channel, reply)
     for index, part in enumerate(parts):
-        if ctx.mappings.sent_part(channel.phone_number_id, reply.message_id, index):
+        if ctx.mappings.sent_part(channel.phone_number_id, reply.customer, reply.message_id, index):
             continue
         if not send_part(ctx, channel, reply, part, index, len(parts), context):
             return
@@ -103,7 +103,7 @@ def send_part(
         wamid = ctx.graph.send_message(channel.phone_number_id, channel.graph_access_token, body)
     except GraphApiError as exc:
         if exc.certainly_not_sent:
-            ctx.mappings.abandon_send(key)
+            ctx.mappings.abandon_send(reply.customer, key)
         if exc.retryable:
             raise
         fail_message(ctx, channel, reply, exc.explanation)
@@ -111,11 +111,12 @@ def send_part(
     except ExternalApiError as exc:
         if exc.retryable:
             raise
-        ctx.mappings.abandon_send(key)  # the attachment could not be fetched or uploaded: nothing was sent
+        ctx.mappings.abandon_send(reply.customer, key)  # the attachment could not be fetched or uploaded: none sent
         fail_message(ctx, channel, reply, exc.explanation)
         return False
     ctx.mappings.remember_sent_part(
-        channel.phone_number_id, reply.conversation_id, reply.message_id, index, parts, wamid, reply.to_dict()
+        channel.phone_number_id, reply.customer, reply.conversation_id, reply.message_id, index, parts, wamid,
+        reply.to_dict(),
     )
     traffic.record_outbound(ctx.mappings.store, channel.phone_number_id, ctx.clock.now())
     logger.info("helpdesk message %s part %d sent as %s", reply.message_id, index, wamid)
@@ -129,13 +130,14 @@ def part_key(phone_number_id: str, message_id: int, index: int) -> str:
 
 def _may_send(ctx: BridgeContext, channel: Channel, reply: AgentReply, key: str, index: int, parts: int) -> bool:
     """False when an earlier attempt is proven sent (its wamid is adopted); raises while still unknown."""
-    began = ctx.mappings.begin_send(key, ctx.clock.now())
+    began = ctx.mappings.begin_send(reply.customer, key, ctx.clock.now())
     if began is None:
         return True
-    wamid = ctx.mappings.callback_wamid(key)
+    wamid = ctx.mappings.callback_wamid(reply.customer, key)
     if wamid:
         ctx.mappings.remember_sent_part(
-            channel.phone_number_id, reply.conversation_id, reply.message_id, index, parts, wamid, reply.to_dict()
+            channel.phone_number_id, reply.customer, reply.conversation_id, reply.message_id, index, parts, wamid,
+        reply.to_dict(),
         )
         logger.info("helpdesk message %s part %d: earlier send confirmed by Meta as %s", reply.message_id, index, wamid)
         return False
@@ -195,7 +197,7 @@ def _reply_context(ctx: BridgeContext, channel: Channel, reply: AgentReply) -> d
     if external and external.startswith("wamid."):
         return {"message_id": external}
     if reply.in_reply_to is not None:
-        wamid = ctx.mappings.first_wamid(channel.phone_number_id, reply.in_reply_to)
+        wamid = ctx.mappings.first_wamid(channel.phone_number_id, reply.customer, reply.in_reply_to)
         if wamid:
             return {"message_id": wamid}
     return None

@@ -16,10 +16,10 @@ logger = logging.getLogger(__name__)
 WINDOW_CLOSED_CODE = 131047
 
 
-def handle_window_closed(ctx: BridgeContext, channel: Channel, message_id: int) -> bool:
+def handle_window_closed(ctx: BridgeContext, channel: Channel, customer: str, message_id: int) -> bool:
     """True when the failure was handled here (rerouted, or refused with the window's explanation)."""
     pnid = channel.phone_number_id
-    stored = ctx.mappings.reply_of(pnid, message_id)
+    stored = ctx.mappings.reply_of(pnid, customer, message_id)
     if stored is None:
         return False
     reply = AgentReply.from_dict(stored)
@@ -29,11 +29,11 @@ def handle_window_closed(ctx: BridgeContext, channel: Channel, message_id: int) 
     decision = ctx.gate.outside_window(channel, reply, closed)
     if decision.template is None:
         refuse(ctx, channel, reply, decision)
-        ctx.mappings.mark_reported(pnid, message_id, 4)
+        ctx.mappings.mark_reported(pnid, customer, message_id, 4)
         return True
-    if not ctx.mappings.start_reroute(pnid, message_id):
+    if not ctx.mappings.start_reroute(pnid, customer, message_id):
         return True  # another part's 131047 already rerouted this message
     logger.info("helpdesk message %s: window closed at Meta, rerouting to a template", message_id)
-    ctx.mappings.forget_callback(part_key(pnid, message_id, 0))  # that wamid was the refused free text
+    ctx.mappings.forget_callback(customer, part_key(pnid, message_id, 0))  # that wamid was the refused free text
     send_part(ctx, channel, reply, Part(template=decision.template), 0, 1)
     return True

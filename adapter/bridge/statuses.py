@@ -31,29 +31,29 @@ def apply_status(ctx: BridgeContext, channel: Channel, status: MessageStatus) ->
         return
     key = status.callback_data if (status.callback_data or "").startswith(pnid + ":") else None
     if key:
-        ctx.mappings.remember_callback(key, status.wamid)
-    ref = ctx.mappings.message(pnid, status.wamid)
-    if ref is None and key and ctx.mappings.is_sending(key):
+        ctx.mappings.remember_callback(status.recipient, key, status.wamid)
+    ref = ctx.mappings.message(pnid, status.recipient, status.wamid)
+    if ref is None and key and ctx.mappings.is_sending(status.recipient, key):
         # Our send is in flight and its wamid not written yet: try this status again shortly.
         raise OutcomeUnknown(f"status for part {key} arrived before its send was recorded", retry_after=1.0)
     if ref is None or ref.direction != "out":
         logger.info("wamid %s: status %s for a message this adapter did not send", status.wamid, status.raw_status)
         return
     rank = STATUS_RANKS[status.status.value]
-    aggregate, reported = ctx.mappings.record_part_status(pnid, ref.message_id, ref.part, rank)
+    aggregate, reported = ctx.mappings.record_part_status(pnid, status.recipient, ref.message_id, ref.part, rank)
     if aggregate <= reported:
         return
     name = RANK_NAMES[aggregate]
     if name == "failed" and status.errors and status.errors[0].code == WINDOW_CLOSED_CODE:
-        if handle_window_closed(ctx, channel, ref.message_id):
+        if handle_window_closed(ctx, channel, status.recipient, ref.message_id):
             return
     error = explain_failure(status.errors) if name == "failed" else None
     if name == "failed":
-        sent = ctx.mappings.reply_of(pnid, ref.message_id) or {}
+        sent = ctx.mappings.reply_of(pnid, status.recipient, ref.message_id) or {}
         ctx.mappings.mark_failed_by_us(pnid, ref.message_id,
                                        Quote(sent.get("in_reply_to"), sent.get("in_reply_to_external_id")))  # fmt: skip
     ctx.helpdesk.update_message_status(
         channel.helpdesk_account_id, channel.helpdesk_api_token, ref.conversation_id, ref.message_id, name, error
     )
-    ctx.mappings.mark_reported(pnid, ref.message_id, aggregate)
+    ctx.mappings.mark_reported(pnid, status.recipient, ref.message_id, aggregate)
     logger.info("wamid %s: helpdesk message %s is now %s", status.wamid, ref.message_id, name)

@@ -54,7 +54,7 @@ class Throttle:
         """Take a send slot for this number and customer: 0.0, or the seconds to wait before trying again."""
         limits = self.limits
         wait = self._acquire(
-            keys=[keys.rate(phone_number_id), keys.rate(f"{phone_number_id}:{customer}")],
+            keys=[keys.rate(phone_number_id), keys.rate(phone_number_id, customer)],  # one slot: the number's
             args=[
                 repr(self.clock.now()),
                 limits.number_per_second, max(1.0, limits.number_per_second),

@@ -38,18 +38,17 @@ WINDOW_OPENERS = frozenset(
 # Keep the last-inbound mark a little past the window so a late status can still be judged.
 _MARK_TTL_SECONDS = WINDOW_SECONDS + 3600
 
-# SET to the larger of the stored and the new timestamp (out-of-order webhooks never move it back), keep
-# that message's wamid (KEYS[3], ARGV[5]), and mark the chat as waiting for an answer until the window
-# closes (KEYS[2], member ARGV[3], score ARGV[4]).
+# SET to the larger of the stored and the new timestamp (out-of-order webhooks never move it back) and keep
+# that message's wamid (KEYS[2], ARGV[3]). Returns 1 when the time moved forward: the chat then waits for an
+# answer (its zset is global, so it is written after, by the caller: keys of one chat only, for a cluster).
 _RECORD_LATEST = """
 local current = tonumber(redis.call("GET", KEYS[1]) or "0")
 local incoming = tonumber(ARGV[1])
 if incoming >= current then
-  redis.call("SET", KEYS[3], ARGV[5], "EX", ARGV[2])
+  redis.call("SET", KEYS[2], ARGV[3], "EX", ARGV[2])
 end
 if incoming > current then
   redis.call("SET", KEYS[1], ARGV[1], "EX", ARGV[2])
-  redis.call("ZADD", KEYS[2], ARGV[4], ARGV[3])
   return 1
 end
 return 0
@@ -73,13 +72,14 @@ class WindowTracker:
         if message_type not in WINDOW_OPENERS:
             return False
         ttl = max(1, int(timestamp + _MARK_TTL_SECONDS - self.clock.now()))
-        return bool(
-            self._record(
-                keys=[keys.window(phone_number_id, customer), keys.AWAITING_ANSWER,
-                      keys.last_customer_wamid(phone_number_id, customer)],
-                args=[timestamp, ttl, f"{phone_number_id}:{customer}", timestamp + WINDOW_SECONDS, wamid],
-            )
-        )  # fmt: skip
+        moved = self._record(
+            keys=[keys.window(phone_number_id, customer), keys.last_customer_wamid(phone_number_id, customer)],
+            args=[timestamp, ttl, wamid],
+        )
+        if moved:
+            # A crash just before this loses one warning, never a message: the chat's next one adds it again.
+            self.store.zadd(keys.AWAITING_ANSWER, {f"{phone_number_id}:{customer}": timestamp + WINDOW_SECONDS})
+        return bool(moved)
 
     def last_customer_wamid(self, phone_number_id: str, customer: str) -> str | None:
         value = self.store.get(keys.last_customer_wamid(phone_number_id, customer))

@@ -88,7 +88,7 @@ def message_costs(
     page = client.list_messages(installation.account_id, installation.api_token, conversation.conversation_id)
     outgoing = [m for m in page if m.get("message_type") in OUTGOING and not m.get("private") and m.get("id")]
     pnid = conversation.channel.phone_number_id
-    wamids = services.mappings.wamids_of(pnid, [int(m["id"]) for m in outgoing])
+    wamids = services.mappings.wamids_of(pnid, conversation.customer, [int(m["id"]) for m in outgoing])
     prices = services.costs.pricing_of_many(pnid, [w for parts in wamids.values() for w in parts])
     rows = []
     for message in outgoing:

@@ -31,19 +31,19 @@ def dead_letter_index(services: Services) -> dict[str, dict[str, Any]]:
 
 
 def fate(services: Services, item: dict[str, str], dead: dict[str, dict[str, Any]]) -> str:
-    kind, item_id, number = item.get("kind", ""), item.get("id", ""), item.get("number", "")
+    kind, item_id, number, customer = (item.get(name, "") for name in ("kind", "id", "number", "customer"))
     if item_id in dead:
         return f"dead letter: {dead[item_id].get('error')}"
     if kind == "message" and item_id:
-        ref = services.mappings.message(number, item_id)
+        ref = services.mappings.message(number, customer, item_id)
         if ref is not None:
             return f"in the helpdesk: conversation {ref.conversation_id}, message {ref.message_id}"
         return "not in the helpdesk yet: queued or retrying (see the backlog), or a duplicate of an older delivery"
     if kind.startswith("status") and item_id:
-        ref = services.mappings.message(number, item_id)
+        ref = services.mappings.message(number, customer, item_id)
         return f"applied to helpdesk message {ref.message_id}" if ref else "for a message this adapter did not send"
     if kind.startswith("message_created") and item_id.isdigit():
-        wamid = services.mappings.first_wamid(number, int(item_id))
+        wamid = services.mappings.first_wamid(number, customer, int(item_id))
         return f"sent to WhatsApp as {wamid}" if wamid else "not sent to WhatsApp (ignored, queued or retrying)"
     if number.startswith("waba:"):
         return "recorded as an account event"

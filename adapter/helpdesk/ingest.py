@@ -19,7 +19,8 @@ from adapter.work.kinds import JobKind
 class Routed:
     jobs: list[tuple[str | None, Job]]
     ignored: str | None = None  # why nothing was enqueued
-    needs_failure_mark: int | None = None  # enqueue only if we marked this message failed (Retry button)
+    # (customer, message id): enqueue only if we marked this message failed (Retry button)
+    needs_failure_mark: tuple[str, int] | None = None
 
 
 def _load(schema: Any, payload: dict[str, Any], what: str) -> dict[str, Any]:
@@ -45,7 +46,7 @@ def jobs_from_event(phone_number_id: str, payload: Any) -> Routed:
         job = Job(
             JobKind.AGENT_REPLY, f"{phone_number_id}:{customer}", {"phone_number_id": phone_number_id, "message": data}
         )
-        return Routed([(keys.dedupe("helpdesk.msg", f"{phone_number_id}:{data['id']}"), job)])
+        return Routed([(keys.dedupe_id("helpdesk.msg", f"{phone_number_id}:{data['id']}"), job)])
     if event == "message_updated":
         data = _load(MESSAGE_EVENT, payload, "message_updated")
         if not is_retry_request(data):
@@ -56,7 +57,7 @@ def jobs_from_event(phone_number_id: str, payload: Any) -> Routed:
             f"{phone_number_id}:{customer}",
             {"phone_number_id": phone_number_id, "message": data},
         )
-        return Routed([(None, job)], needs_failure_mark=int(data["id"]))
+        return Routed([(None, job)], needs_failure_mark=(str(customer), int(data["id"])))
     if event == "conversation_status_changed":
         data = _load(CONVERSATION_EVENT, payload, "conversation_status_changed")
         customer = (data.get("contact_inbox") or {}).get("source_id")

@@ -37,7 +37,7 @@ def jobs_from_webhook(payload: Any) -> list[tuple[str | None, Job]]:
             else:
                 item = {"waba_id": waba_id, "field": change["field"], "value": value, "time": entry.get("time")}
                 jobs.append(
-                    (keys.dedupe("meta.event", _digest(item)), Job(JobKind.ACCOUNT_EVENT, f"waba:{waba_id}", item))
+                    (keys.dedupe_id("meta.event", _digest(item)), Job(JobKind.ACCOUNT_EVENT, f"waba:{waba_id}", item))
                 )
     return jobs
 
@@ -77,22 +77,21 @@ def _messages_jobs(phone_number_id: str, value: dict[str, Any]) -> list[tuple[st
             "contacts": [own] if own else (contacts if len(contacts) == 1 else []),
             "message": message,
         }
-        jobs.append(
-            (keys.dedupe("meta.msg", str(wamid)), Job(JobKind.INBOUND_MESSAGE, f"{phone_number_id}:{sender}", payload))
-        )
+        job = Job(JobKind.INBOUND_MESSAGE, f"{phone_number_id}:{sender}", payload)
+        jobs.append((keys.dedupe_id("meta.msg", str(wamid)), job))
     for status in _dicts(value.get("statuses")):
         recipient = status.get("recipient_id") or status.get("recipient_user_id") or "unknown"
         dedupe = f"{status.get('id') or _digest(status)}:{status.get('status')}"
         payload = {"phone_number_id": phone_number_id, "status": status}
         # Their own chat: a status must never wait behind a send that is itself waiting for that status.
         chat = f"{phone_number_id}:{recipient}:statuses"
-        jobs.append((keys.dedupe("meta.status", dedupe), Job(JobKind.MESSAGE_STATUS, chat, payload)))
+        jobs.append((keys.dedupe_id("meta.status", dedupe), Job(JobKind.MESSAGE_STATUS, chat, payload)))
     errors = list(_dicts(value.get("errors")))
     if errors and not value.get("messages") and not value.get("statuses"):
         payload = {"phone_number_id": phone_number_id, "errors": errors}
         jobs.append(
             (
-                keys.dedupe("meta.errors", _digest(payload)),
+                keys.dedupe_id("meta.errors", _digest(payload)),
                 Job(JobKind.VALUE_ERRORS, f"{phone_number_id}:errors", payload),
             )
         )

@@ -37,7 +37,7 @@ class WebhookRecord:
     verification: str  # plain words: "signature verified", "signature refused"…
     outcome: str  # plain words: what became of it
     numbers: tuple[str, ...]  # phone_number_ids (or "waba:<id>") it concerns
-    items: tuple[dict[str, str], ...]  # per item: kind, id, number (for following it further)
+    items: tuple[dict[str, str], ...]  # per item: kind, id, number, customer (for following it further)
     body: str
     id: str = dataclasses.field(default_factory=lambda: new_id(8))
 
@@ -102,11 +102,14 @@ def meta_items(payload: Any) -> tuple[list[str], list[dict[str, str]]]:
                 continue
             for message in _list(value.get("messages")):
                 if isinstance(message, dict):
-                    items.append({"kind": "message", "id": str(message.get("id") or ""), "number": number})
+                    customer = str(message.get("from") or message.get("from_user_id") or "")
+                    items.append({"kind": "message", "id": str(message.get("id") or ""), "number": number,
+                                  "customer": customer})  # fmt: skip
             for status in _list(value.get("statuses")):
                 if isinstance(status, dict):
+                    customer = str(status.get("recipient_id") or status.get("recipient_user_id") or "")
                     items.append({"kind": f"status {status.get('status')}", "id": str(status.get("id") or ""),
-                                  "number": number})  # fmt: skip
+                                  "number": number, "customer": customer})  # fmt: skip
     return numbers, items
 
 
@@ -114,12 +117,18 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def helpdesk_items(phone_number_id: str, payload: Any) -> list[dict[str, str]]:
     if not isinstance(payload, dict):
         return []
     event = str(payload.get("event") or "event")
     kind = f"{event} ({payload.get('message_type')})" if payload.get("message_type") else event
-    return [{"kind": kind, "id": str(payload.get("id") or ""), "number": phone_number_id}]
+    contact_inbox = _dict(_dict(payload.get("conversation")).get("contact_inbox"))
+    customer = str(contact_inbox.get("source_id") or "")
+    return [{"kind": kind, "id": str(payload.get("id") or ""), "number": phone_number_id, "customer": customer}]
 
 
 def keep_accepted_meta(deferred: DeferredWrites, payload: Any, body: bytes, at: float, answer: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ import math
 import random
 import socket
 import threading
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from adapter.queue.jobs import Job
 from adapter.queue.queue import JobQueue
 from adapter.queue.retry import backoff_seconds
 from adapter.store import keys
+from adapter.store.connection import is_cluster
 from adapter.store.fence import Fence, StaleLease, running_under
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,9 @@ GiveUpHook = Callable[[Job, str], None]
 StreamReply = list[tuple[str, list[tuple[str, Mapping[str, str] | None]]]]  # XREADGROUP's: entries per stream
 
 DEFAULT_LEASE_SECONDS = 15.0
+# On a cluster each partition's stream is read on its own (one XREADGROUP cannot span slots, and a blocking
+# read holds its connection), so an idle consumer polls its partitions this often instead of blocking.
+CLUSTER_POLL_SECONDS = 0.05
 
 # KEYS: the lease, its acquisition counter; ARGV: consumer name, ttl ms. The holder value, or false if taken.
 _ACQUIRE = """
@@ -205,7 +210,10 @@ class Consumer:
                 # again first (new entries only come after it).
                 self._draining |= self.held
                 stop.wait(1.0)
-        self.release_all()
+        try:
+            self.release_all()
+        except redis.RedisError:  # the store is away (a failover): our leases expire on their own
+            logger.warning("consumer %s: could not release its leases; they expire", self.name)
         logger.info("consumer %s stopped", self.name)
 
     def run_once(self) -> int:
@@ -219,16 +227,30 @@ class Consumer:
             keys.stream(p): ("0" if p in self._draining else ">") for p in sorted(self.held)
         }
         block = None if (self._draining or handled) else self.block_ms
-        response = cast(
-            StreamReply | None,
-            self.queue.store.xreadgroup(keys.CONSUMER_GROUP, self.name, streams, count=self.batch, block=block),
-        )
-        handled += self._handle_batch(response or [])
+        response = self._read(streams, block)
+        handled += self._handle_batch(response)
         still_pending = {stream for stream, entries in response or [] if entries}
         for partition in list(self._draining):
             if keys.stream(partition) not in still_pending:
                 self._draining.discard(partition)  # our pending list is empty: switch to new entries
         return handled
+
+    def _read(self, streams: dict[KeyT, StreamIdT], block: int | None) -> StreamReply:
+        """XREADGROUP of our partitions' streams: one command on a single Redis; on a cluster one per
+        partition, in one pipeline, polled until something comes or `block` ms have passed."""
+        store = self.queue.store
+        if not is_cluster(store):
+            reply = store.xreadgroup(keys.CONSUMER_GROUP, self.name, streams, count=self.batch, block=block)
+            return cast(StreamReply | None, reply) or []
+        until = time.monotonic() + (block or 0) / 1000
+        while True:
+            pipe = store.pipeline(transaction=False)
+            for stream, last in streams.items():
+                pipe.xreadgroup(keys.CONSUMER_GROUP, self.name, {stream: last}, count=self.batch)
+            response = [read for reply in pipe.execute() for read in cast(StreamReply | None, reply) or []]
+            if any(entries for _, entries in response) or time.monotonic() >= until:
+                return response
+            threading.Event().wait(CLUSTER_POLL_SECONDS)
 
     def _handle_batch(self, response: StreamReply) -> int:
         """Handle one XREADGROUP reply: one round trip finds its parked chats, one acks what was done."""
@@ -236,7 +258,7 @@ class Consumer:
         parked = self.queue.parked_among(job.chat for _, entries in jobs for _, job in entries if job is not None)
         handled = 0
         for stream, entries in jobs:
-            partition = int(stream.rsplit(":", 1)[1])
+            partition = keys.partition_of_stream(stream)
             batch = _Batch(self.queue, parked, stream, self.fence_of(partition))
             try:
                 for entry_id, job in entries:
@@ -251,7 +273,10 @@ class Consumer:
                 logger.warning("consumer %s: %s; leaving partition %d to its new holder", self.name, exc, partition)
                 self._drop(partition)
             except redis.RedisError:
-                batch.flush()
+                try:
+                    batch.flush()
+                except StaleLease:  # the lease ran out while the store was away (a failover): the new holder
+                    self._drop(partition)  # runs those entries again; the loop reports the store's error
                 raise
         return handled
 

@@ -1,10 +1,13 @@
 """JobQueue: the Redis operations of the queue, each one atomic.
 
-Layout: P partition streams (`wa:jobs:<p>`), one consumer group. A chat always hashes to the
+Layout: P partition streams (`wa:jobs:{p<n>}`), one consumer group. A chat always hashes to the
 same partition and a partition is consumed by one leaseholder at a time, so a chat's jobs run
 in order. A job that fails and will be retried is *parked* with the rest of its chat behind it
-(`wa:parked:<chat>`), and its chat is scheduled in `wa:delayed`; when due, the leaseholder runs
-the parked jobs from that list, in order. Other chats are never held up by it.
+(`wa:parked:{p<n>}:<chat>`), and its chat is scheduled in `wa:delayed:{p<n>}`; when due, the leaseholder
+runs the parked jobs from that list, in order. Other chats are never held up by it.
+
+Every key a step touches carries its partition's hash tag, so each step is atomic in one slot of a
+Redis Cluster as on a single Redis; a webhook's batch is enqueued partition by partition.
 """
 
 from __future__ import annotations
@@ -22,20 +25,27 @@ from adapter.clock import Clock
 from adapter.errors import StoreUnavailable
 from adapter.queue.jobs import Job
 from adapter.store import keys
-from adapter.store.connection import Store
+from adapter.store.connection import Store, is_cluster
 from adapter.store.fence import Fence, fenced
 from adapter.store.replies import text, texts
 
 logger = logging.getLogger(__name__)
 
-# ARGV: ttl, then (dedupe_key or "", stream, job_json) triples. Returns how many were added. Only what must
-# be atomic is here: the webhook's counters and troubleshooting record are written behind (store/deferred.py).
+# One partition's items. KEYS: the stream, then one dedupe mark per item ("" for none is not a key: an item
+# without a mark has ARGV flag "0"). ARGV: ttl, then (has mark "1"/"0", job_json) pairs; the marks in KEYS are
+# those of the items flagged "1", in order. Returns how many were added. Only what must be atomic is here: the
+# webhook's counters and troubleshooting record are written behind (store/deferred.py).
 _ENQUEUE_ONCE = """
 local call = redis.call  -- a local: a 50-message batch makes 100 calls
-local added = 0
-for i = 2, #ARGV, 3 do
-  if ARGV[i] == "" or call("SET", ARGV[i], "1", "NX", "EX", ARGV[1]) then
-    call("XADD", ARGV[i + 1], "*", "job", ARGV[i + 2])
+local added, mark = 0, 1
+for i = 2, #ARGV, 2 do
+  local new = true
+  if ARGV[i] == "1" then
+    mark = mark + 1
+    new = call("SET", KEYS[mark], "1", "NX", "EX", ARGV[1])
+  end
+  if new then
+    call("XADD", KEYS[1], "*", "job", ARGV[i + 1])
     added = added + 1
   end
 end
@@ -64,22 +74,45 @@ class JobQueue:
     def delayed_of(self, chat: str) -> str:
         return keys.delayed(self.partition_of(chat))
 
+    def parked_of(self, chat: str) -> str:
+        return keys.parked(self.partition_of(chat), chat)
+
+    def dead_of(self, chat: str) -> str:
+        return keys.dead_letters(self.partition_of(chat))
+
+    def dedupe_of(self, chat: str, dedupe_id: str) -> str:
+        """The dedupe mark of an item of `chat`: in the partition its job is enqueued into."""
+        return keys.dedupe(self.partition_of(chat), dedupe_id)
+
     # --- producers -------------------------------------------------------------------
 
     def enqueue_once(self, items: Iterable[tuple[str | None, Job]]) -> int:
-        """Enqueue each job whose dedupe key is new, all in one atomic round trip. Returns how many were new.
+        """Enqueue each job whose dedupe id (keys.dedupe_id) is new. Returns how many were new.
 
-        Raises StoreUnavailable when Redis cannot be reached, so the web layer answers 503 and
-        the sender retries instead of losing the payload.
+        One atomic script per partition (its keys all in the partition's slot), the scripts sent in one
+        pipeline on a single Redis, one after the other on a cluster: an item's dedupe mark and its job are
+        never separated.
+        Raises StoreUnavailable when any partition's step fails, so the web layer answers 503 and the sender
+        retries instead of losing the payload; the partitions already stored then find their marks and
+        add nothing twice.
         """
         now = self.clock.now()
-        argv: list[Any] = [self.dedupe_ttl_seconds]
-        for dedupe_key, job in items:
-            argv += [dedupe_key or "", self.stream_of(job.chat), job.to_json(enqueued_at=job.enqueued_at or now)]
-        if len(argv) == 1:
+        groups: dict[int, tuple[list[str], list[Any]]] = {}
+        for dedupe_id, job in items:
+            partition = self.partition_of(job.chat)
+            marks, argv = groups.setdefault(partition, ([keys.stream(partition)], [self.dedupe_ttl_seconds]))
+            if dedupe_id:
+                marks.append(self.dedupe_of(job.chat, dedupe_id))
+            argv += ["1" if dedupe_id else "0", job.to_json(enqueued_at=job.enqueued_at or now)]
+        if not groups:
             return 0
         try:
-            return int(self._enqueue_once(args=argv))
+            if is_cluster(self.store):  # which refuses scripts in a pipeline: one call per partition
+                return sum(int(self._enqueue_once(keys=marks, args=argv)) for marks, argv in groups.values())
+            pipe = self.store.pipeline(transaction=False)
+            for marks, argv in groups.values():
+                self._enqueue_once(keys=marks, args=argv, client=pipe)
+            return sum(int(added) for added in pipe.execute())
         except redis.RedisError as exc:
             raise StoreUnavailable("the queue store is unavailable; retry later") from exc
 
@@ -97,7 +130,7 @@ class JobQueue:
         given), and ack it and `also_ack`, in one step (refused with StaleLease once `fence` is stale)."""
 
         def commands(pipe: Any) -> None:
-            pipe.rpush(keys.parked(job.chat), job.to_json())
+            pipe.rpush(self.parked_of(job.chat), job.to_json())
             if due is not None:
                 pipe.zadd(self.delayed_of(job.chat), {job.chat: due})
             else:
@@ -116,7 +149,7 @@ class JobQueue:
             return set()
         pipe = self.store.pipeline(transaction=False)
         for chat in distinct:
-            pipe.exists(keys.parked(chat))
+            pipe.exists(self.parked_of(chat))
         return {chat for chat, parked in zip(distinct, pipe.execute(), strict=True) if parked}
 
     def ack(self, acks: Acks, fence: Fence | None = None) -> None:
@@ -130,7 +163,7 @@ class JobQueue:
         """Move a job that will not succeed to the dead letters, and ack it and `also_ack`, in one step."""
 
         def commands(pipe: Any) -> None:
-            pipe.lpush(keys.DEAD_LETTERS, self._dead_record(job, error))
+            pipe.lpush(self.dead_of(job.chat), self._dead_record(job, error))
             _ack_in(pipe, {stream: [entry_id]})
             _ack_in(pipe, also_ack)
 
@@ -154,14 +187,13 @@ class JobQueue:
 
     def adopt_single_schedule(self) -> int:
         """Move chats scheduled in the one `wa:delayed` set of earlier versions into their partitions' sets, so
-        parked jobs from before an upgrade still run. Returns how many moved; each moves atomically."""
+        parked jobs from before an upgrade still run. Returns how many moved."""
         moved = 0
         scheduled = cast(list[tuple[str, float]], self.store.zrange(keys.LEGACY_DELAYED, 0, -1, withscores=True))
         for chat, due in scheduled:
-            pipe = self.store.pipeline(transaction=True)
-            pipe.zadd(self.delayed_of(text(chat)), {text(chat): due}, nx=True)
-            pipe.zrem(keys.LEGACY_DELAYED, chat)
-            pipe.execute()
+            # Added, then removed (two slots on a cluster): a crash in between leaves it in both, never in none.
+            self.store.zadd(self.delayed_of(text(chat)), {text(chat): due}, nx=True)
+            self.store.zrem(keys.LEGACY_DELAYED, chat)
             moved += 1
         return moved
 
@@ -173,7 +205,7 @@ class JobQueue:
         return [chat for scheduled in pipe.execute() for chat in texts(scheduled)]
 
     def parked_head(self, chat: str) -> Job | None:
-        raw = self.store.lindex(keys.parked(chat), 0)
+        raw = self.store.lindex(self.parked_of(chat), 0)
         return Job.from_json(text(raw)) if raw else None
 
     def pop_parked(
@@ -183,10 +215,10 @@ class JobQueue:
         when it has none, the chat is unscheduled, so its new messages flow through the stream again."""
 
         def commands(pipe: Any) -> None:
-            pipe.lpop(keys.parked(chat))
+            pipe.lpop(self.parked_of(chat))
             if dead_error is not None and job is not None:
-                pipe.lpush(keys.DEAD_LETTERS, self._dead_record(job, dead_error))
-            pipe.llen(keys.parked(chat))
+                pipe.lpush(self.dead_of(chat), self._dead_record(job, dead_error))
+            pipe.llen(self.parked_of(chat))
 
         remaining = int(fenced(self.store, fence, commands)[-1])
         if remaining == 0:
@@ -198,43 +230,69 @@ class JobQueue:
         """The head failed again (or must wait): keep it first, with its new attempt count, until `due`."""
 
         def commands(pipe: Any) -> None:
-            pipe.lset(keys.parked(chat), 0, head.to_json())
+            pipe.lset(self.parked_of(chat), 0, head.to_json())
             pipe.zadd(self.delayed_of(chat), {chat: due})
 
         fenced(self.store, fence, commands)
 
     # --- dead letters ----------------------------------------------------------------
 
+    # Each partition keeps its own list, so that burying stays one step with the ack; readers merge them.
+
+    def _dead_lists(self, end: int) -> list[tuple[str, list[str]]]:
+        """(list key, its first `end` raw records, or all with -1) of every partition, in one round trip."""
+        pipe = self.store.pipeline(transaction=False)
+        for partition in range(self.partitions):
+            pipe.lrange(keys.dead_letters(partition), 0, end)
+        return [(keys.dead_letters(p), texts(raws)) for p, raws in enumerate(pipe.execute())]
+
     def dead_letters(self, start: int = 0, count: int = 100) -> list[dict[str, Any]]:
-        return [json.loads(item) for item in self.store.lrange(keys.DEAD_LETTERS, start, start + count - 1)]
+        """Dead letters of every partition, newest first."""
+        records = [json.loads(raw) for _, raws in self._dead_lists(start + count - 1) for raw in raws]
+        records.sort(key=lambda record: -float(record.get("failed_at") or 0))
+        return records[start : start + count]
 
     def replay_dead_letters(self, job_id: str | None = None) -> int:
         """Re-enqueue one dead job (by id) or all of them as fresh attempts."""
         replayed = 0
-        for raw in texts(self.store.lrange(keys.DEAD_LETTERS, 0, -1)):
-            record = json.loads(raw)
-            if job_id is not None and record["job"]["id"] != job_id:
-                continue
-            if self.store.lrem(keys.DEAD_LETTERS, 1, raw):
-                self.enqueue(Job(**record["job"]).fresh(self.clock.now()))
-                replayed += 1
+        for dead_key, raws in self._dead_lists(-1):
+            for raw in raws:
+                record = json.loads(raw)
+                if job_id is not None and record["job"]["id"] != job_id:
+                    continue
+                if self.store.lrem(dead_key, 1, raw):
+                    self.enqueue(Job(**record["job"]).fresh(self.clock.now()))
+                    replayed += 1
         return replayed
+
+    def adopt_dead_letters(self, legacy_key: str) -> int:
+        """Move the dead letters of a list of earlier versions (one list for every partition) into their
+        partitions' lists, oldest first so each list stays newest first. Returns how many moved."""
+        moved = 0
+        while (raw := self.store.lindex(legacy_key, -1)) is not None:
+            record = json.loads(text(raw))
+            # Copied, then removed: a crash in between leaves a copy (a replay runs idempotent handlers), never none.
+            self.store.lpush(self.dead_of(str(record.get("job", {}).get("chat", ""))), text(raw))
+            self.store.lrem(legacy_key, -1, text(raw))
+            moved += 1
+        return moved
 
     # --- visibility ------------------------------------------------------------------
 
     def backlog(self) -> dict[str, Any]:
-        """What waits, in two round trips: stream entries, parked jobs, the age of the oldest entry (on Redis's
+        """What waits, in three round trips: stream entries, parked jobs, the age of the oldest entry (on Redis's
         clock, which stamps stream ids), chats retrying per number, dead letters."""
+        redis_seconds, redis_micros = self.store.time()  # alone: a cluster pipeline takes only keyed commands
         pipe = self.store.pipeline(transaction=False)
-        pipe.time()
         for partition in range(self.partitions):
             pipe.xlen(keys.stream(partition))
             pipe.xrange(keys.stream(partition), count=1)
             pipe.zrange(keys.delayed(partition), 0, -1)
-        pipe.llen(keys.DEAD_LETTERS)
-        (redis_seconds, redis_micros), *per_partition, dead = pipe.execute()
-        streams = [reply for i, reply in enumerate(per_partition) if i % 3 != 2]
-        retrying = [chat for scheduled in per_partition[2::3] for chat in scheduled]
+            pipe.llen(keys.dead_letters(partition))
+        per_partition = pipe.execute()
+        streams = [reply for i, reply in enumerate(per_partition) if i % 4 in (0, 1)]
+        retrying = [chat for scheduled in per_partition[2::4] for chat in scheduled]
+        dead = sum(int(length) for length in per_partition[3::4])
         waiting = sum(int(length) for length in streams[0::2])
         firsts = [int(first[0][0].split("-")[0]) for first in streams[1::2] if first]
         redis_now = redis_seconds + redis_micros / 1e6
@@ -243,8 +301,8 @@ class JobQueue:
         held: dict[str, dict[str, float]] = {}
         pipe = self.store.pipeline(transaction=False)
         for chat in retrying:
-            pipe.llen(keys.parked(chat))
-            pipe.lindex(keys.parked(chat), 0)
+            pipe.llen(self.parked_of(chat))
+            pipe.lindex(self.parked_of(chat), 0)
         parked = pipe.execute() if retrying else []
         now = self.clock.now()  # as `enqueued_at` was stamped
         for chat, count, head in zip(retrying, parked[0::2], parked[1::2], strict=True):

@@ -98,8 +98,10 @@ class ChannelRepository:
         pipe = self.store.pipeline(transaction=True)
         pipe.delete(keys.channel(channel.phone_number_id))
         pipe.hset(keys.channel(channel.phone_number_id), mapping=hash_fields(data))
-        pipe.sadd(keys.CHANNELS, channel.phone_number_id)
         pipe.execute()
+        # Listed once stored (the index is another slot on a cluster): a crash in between leaves it unlisted
+        # until saved again, never listed without its settings.
+        self.store.sadd(keys.CHANNELS, channel.phone_number_id)
         self._forget(channel.phone_number_id)
 
     def get(self, phone_number_id: str) -> Channel | None:
@@ -172,9 +174,7 @@ class ChannelRepository:
         return [channel for channel in self.all() if channel.waba_id == waba_id]
 
     def remove(self, phone_number_id: str) -> bool:
-        pipe = self.store.pipeline(transaction=True)
-        pipe.delete(keys.channel(phone_number_id))
-        pipe.srem(keys.CHANNELS, phone_number_id)
-        removed = bool(pipe.execute()[0])
+        self.store.srem(keys.CHANNELS, phone_number_id)  # unlisted first: never listed without its settings
+        removed = bool(self.store.delete(keys.channel(phone_number_id)))
         self._forget(phone_number_id)
         return removed

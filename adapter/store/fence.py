@@ -9,6 +9,11 @@ once, leaving the entry to the new holder.
 
 The job being run carries its fence in a context variable, so the repositories the handlers call (the
 mappings of a send) are fenced without every function passing it on.
+
+The lease and what a fenced transaction writes share the partition's hash tag (keys.py), so the WATCH and
+the MULTI run in one slot of a cluster. The outbound idempotency mark lives in its chat's slot instead:
+`fenced_mark` reads the lease in the same round trip as it sets the mark, and takes a fresh mark back
+when the lease turned out to be another's.
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import redis
-from redis.client import Pipeline
 
+from adapter.store.connection import Store
 from adapter.store.replies import text
 
 T = TypeVar("T")
@@ -54,7 +59,7 @@ def current() -> Fence | None:
     return _current.get()
 
 
-def fenced(store: redis.Redis, fence: Fence | None, queue_commands: Callable[[Pipeline], Any]) -> list[Any]:
+def fenced(store: Store, fence: Fence | None, queue_commands: Callable[[Any], Any]) -> list[Any]:
     """Run the commands `queue_commands` adds to a transaction, only while `fence` still holds its lease.
 
     Without a fence (a handler run outside a consumer, in tests and tools) it is a plain transaction.
@@ -62,7 +67,7 @@ def fenced(store: redis.Redis, fence: Fence | None, queue_commands: Callable[[Pi
     """
     with store.pipeline(transaction=True) as pipe:
         if fence is not None:
-            pipe.watch(fence.lease_key)  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+            pipe.watch(fence.lease_key)
             if text(pipe.get(fence.lease_key) or "") != fence.holder:
                 raise StaleLease(f"the lease {fence.lease_key} is no longer held by {fence.holder}")
             pipe.multi()
@@ -71,3 +76,21 @@ def fenced(store: redis.Redis, fence: Fence | None, queue_commands: Callable[[Pi
             return list(pipe.execute())
         except redis.WatchError:
             raise StaleLease(f"the lease {fence.lease_key if fence else ''} changed hands during the write") from None
+
+
+def fenced_mark(store: Store, fence: Fence | None, key: str, value: str, ttl_seconds: int) -> tuple[bool, str | None]:
+    """SET `key` NX (a mark taken before an outside call), only while `fence` holds its lease: (whether this
+    call set it, the mark's value). One round trip: the lease is read in the same pipeline, and a mark this
+    call set is deleted again when the lease is another's (raising StaleLease), so a stale holder leaves
+    nothing behind but a moment's mark the new holder waits out."""
+    pipe = store.pipeline(transaction=False)
+    if fence is not None:
+        pipe.get(fence.lease_key)
+    pipe.set(key, value, nx=True, ex=ttl_seconds)
+    pipe.get(key)
+    *lease, fresh, current = pipe.execute()
+    if fence is not None and text(lease[0] or "") != fence.holder:
+        if fresh:
+            store.delete(key)
+        raise StaleLease(f"the lease {fence.lease_key} is no longer held by {fence.holder}")
+    return bool(fresh), text(current) if current is not None else None

@@ -1,6 +1,15 @@
 """Every Redis key the adapter uses, named in one place.
 
 `chat` is "<phone_number_id>:<customer id>": the unit of ordering and of the 24-hour window.
+
+Keys carry Redis Cluster hash tags (the part in braces picks the slot), so that every atomic step (a
+script, a MULTI) touches one slot and runs on a cluster as on a single Redis:
+- `{p<n>}`, a queue partition: its stream, lease, fence, schedule, parked chats, dead letters and the
+  dedupe marks of the items enqueued into it;
+- `{<phone_number_id>:<customer>}`, a chat: its window, conversation, consent and message mappings;
+- `{<phone_number_id>}`, a number: its send buckets (one script takes from the number's and a pair's);
+- `{<waba_id>}`, a WhatsApp Business Account: its templates.
+Keys used alone carry none.
 """
 
 from __future__ import annotations
@@ -10,37 +19,61 @@ PREFIX = "wa:"
 # --- queue ---
 WORKERS = PREFIX + "workers"  # zset consumer -> last heartbeat
 LEGACY_DELAYED = PREFIX + "delayed"  # before per-partition schedules: read once at start (adopt_single_schedule)
-DEAD_LETTERS = PREFIX + "dead"  # list of dead jobs (newest first)
+LEGACY_DEAD_LETTERS = PREFIX + "dead"  # before per-partition dead letters: moved once at start (adopt_dead_letters)
 UNROUTED = PREFIX + "unrouted"  # list of payloads for numbers we don't know
 CONSUMER_GROUP = "workers"
 
 
+def partition_tag(partition: int) -> str:
+    return f"{{p{partition}}}"
+
+
+def chat_tag(phone_number_id: str, customer: str) -> str:
+    return f"{{{phone_number_id}:{customer}}}"
+
+
 def stream(partition: int) -> str:
-    return f"{PREFIX}jobs:{partition}"
+    return f"{PREFIX}jobs:{partition_tag(partition)}"
+
+
+def partition_of_stream(stream_key: str) -> int:
+    """The partition a stream(partition) key names."""
+    return int(stream_key.rsplit("{p", 1)[1].rstrip("}"))
 
 
 def lease(partition: int) -> str:
     """The partition's lease: "<consumer>:<fencing token>" while a consumer holds it."""
-    return f"{PREFIX}lease:{partition}"
+    return f"{PREFIX}lease:{partition_tag(partition)}"
 
 
 def fence(partition: int) -> str:
     """Counter of the partition's lease acquisitions: each new holder's fencing token."""
-    return f"{PREFIX}fence:{partition}"
+    return f"{PREFIX}fence:{partition_tag(partition)}"
 
 
 def delayed(partition: int) -> str:
     """zset chat -> when its parked jobs are due again, for the chats of one partition."""
-    return f"{PREFIX}delayed:{partition}"
+    return f"{PREFIX}delayed:{partition_tag(partition)}"
 
 
-def parked(chat: str) -> str:
+def parked(partition: int, chat: str) -> str:
     """Jobs of a chat waiting behind one that failed and will be retried (keeps the chat in order)."""
-    return f"{PREFIX}parked:{chat}"
+    return f"{PREFIX}parked:{partition_tag(partition)}:{chat}"
 
 
-def dedupe(source: str, item_id: str) -> str:
-    return f"{PREFIX}dedupe:{source}:{item_id}"
+def dead_letters(partition: int) -> str:
+    """List of a partition's dead jobs (newest first): buried in the step that acks them."""
+    return f"{PREFIX}dead:{partition_tag(partition)}"
+
+
+def dedupe_id(source: str, item_id: str) -> str:
+    """What identifies an item for its dedupe mark; the queue keeps the mark in the item's partition."""
+    return f"{source}:{item_id}"
+
+
+def dedupe(partition: int, item: str) -> str:
+    """Set for DEDUPE_TTL_SECONDS once `item` (a dedupe_id) was enqueued into `partition`."""
+    return f"{PREFIX}dedupe:{partition_tag(partition)}:{item}"
 
 
 # --- channels ---
@@ -53,12 +86,12 @@ def channel(phone_number_id: str) -> str:
 
 # --- conversations and messages ---
 def window(phone_number_id: str, customer: str) -> str:
-    return f"{PREFIX}window:{phone_number_id}:{customer}"
+    return f"{PREFIX}window:{chat_tag(phone_number_id, customer)}"
 
 
 def last_customer_wamid(phone_number_id: str, customer: str) -> str:
     """The wamid of the customer's latest message: what the typing indicator is shown on."""
-    return f"{PREFIX}last-wamid:{phone_number_id}:{customer}"
+    return f"{PREFIX}last-wamid:{chat_tag(phone_number_id, customer)}"
 
 
 def typing_shown(phone_number_id: str, conversation_id: int) -> str:
@@ -68,22 +101,22 @@ def typing_shown(phone_number_id: str, conversation_id: int) -> str:
 
 def conversation(phone_number_id: str, customer: str) -> str:
     """The helpdesk contact and open conversation of a customer on a number."""
-    return f"{PREFIX}conv:{phone_number_id}:{customer}"
+    return f"{PREFIX}conv:{chat_tag(phone_number_id, customer)}"
 
 
-def wamid(phone_number_id: str, wamid_value: str) -> str:
+def wamid(phone_number_id: str, customer: str, wamid_value: str) -> str:
     """wamid -> helpdesk conversation / message (both directions)."""
-    return f"{PREFIX}wamid:{phone_number_id}:{wamid_value}"
+    return f"{PREFIX}wamid:{chat_tag(phone_number_id, customer)}:{wamid_value}"
 
 
-def helpdesk_message(phone_number_id: str, message_id: int | str) -> str:
+def helpdesk_message(phone_number_id: str, customer: str, message_id: int | str) -> str:
     """Helpdesk message -> its WhatsApp parts and their statuses."""
-    return f"{PREFIX}hdmsg:{phone_number_id}:{message_id}"
+    return f"{PREFIX}hdmsg:{chat_tag(phone_number_id, customer)}:{message_id}"
 
 
-def sent_part(phone_number_id: str, message_id: int | str, part: int) -> str:
+def sent_part(phone_number_id: str, customer: str, message_id: int | str, part: int) -> str:
     """Idempotency key of one part of an outbound message, written before the Graph call."""
-    return f"{PREFIX}sent:{phone_number_id}:{message_id}:{part}"
+    return f"{PREFIX}sent:{chat_tag(phone_number_id, customer)}:{message_id}:{part}"
 
 
 # --- templates ---
@@ -91,7 +124,7 @@ def sent_part(phone_number_id: str, message_id: int | str, part: int) -> str:
 # language lower-cased and "-" read as "_" (webhooks print en-US, the API en_US), so lookups need no scan.
 def templates(waba_id: str) -> str:
     """Hash "<name>:<language>" -> the template as JSON."""
-    return f"{PREFIX}tpl:{waba_id}"
+    return f"{PREFIX}tpl:{{{waba_id}}}"
 
 
 def template_field(name: str, language: str) -> str:
@@ -101,32 +134,33 @@ def template_field(name: str, language: str) -> str:
 
 def template_ids(waba_id: str) -> str:
     """Hash template id -> its field in templates(waba_id): webhooks name templates by id."""
-    return f"{PREFIX}tpl-ids:{waba_id}"
+    return f"{PREFIX}tpl-ids:{{{waba_id}}}"
 
 
 def templates_synced_at(waba_id: str) -> str:
     """Unix time of the last full sync of a WABA's templates."""
-    return f"{PREFIX}tpl-synced:{waba_id}"
+    return f"{PREFIX}tpl-synced:{{{waba_id}}}"
 
 
-def sending(part_key: str) -> str:
-    """Set just before a part is handed to Graph; while it stands without a sent wamid, the outcome is unknown."""
-    return f"{PREFIX}sending:{part_key}"
+def sending(customer: str, part_key: str) -> str:
+    """Set just before a part is handed to Graph; while it stands without a sent wamid, the outcome is unknown.
+    `part_key` is "<phone_number_id>:<message id>:<part>"."""
+    return f"{PREFIX}sending:{chat_tag(part_key.split(':', 1)[0], customer)}:{part_key}"
 
 
-def callback(part_key: str) -> str:
+def callback(customer: str, part_key: str) -> str:
     """wamid Meta reported for a part, learnt from a status webhook's biz_opaque_callback_data."""
-    return f"{PREFIX}cb:{part_key}"
+    return f"{PREFIX}cb:{chat_tag(part_key.split(':', 1)[0], customer)}:{part_key}"
 
 
-def posting(phone_number_id: str, wamid_value: str) -> str:
+def posting(phone_number_id: str, customer: str, wamid_value: str) -> str:
     """Set just before an inbound message is posted to the helpdesk (value: the conversation id)."""
-    return f"{PREFIX}posting:{phone_number_id}:{wamid_value}"
+    return f"{PREFIX}posting:{chat_tag(phone_number_id, customer)}:{wamid_value}"
 
 
-def rate(scope: str) -> str:
-    """Token bucket of outbound sends: "<phone_number_id>" or "<phone_number_id>:<customer>"."""
-    return f"{PREFIX}rate:{scope}"
+def rate(phone_number_id: str, customer: str | None = None) -> str:
+    """Token bucket of outbound sends: the number's, or a customer's on that number (same slot)."""
+    return f"{PREFIX}rate:{{{phone_number_id}}}" + (f":{customer}" if customer is not None else "")
 
 
 def failed_by_us(phone_number_id: str, message_id: int | str) -> str:
@@ -158,7 +192,7 @@ def auth_failures(client: str) -> str:
 # --- window and consent ---
 def optout(phone_number_id: str, customer: str) -> str:
     """Present while the customer has opted out of marketing messages (no expiry: consent is durable)."""
-    return f"{PREFIX}optout:{phone_number_id}:{customer}"
+    return f"{PREFIX}optout:{chat_tag(phone_number_id, customer)}"
 
 
 AWAITING_ANSWER = PREFIX + "awaiting"  # zset chat -> when its window closes, while it waits for an answer
@@ -166,7 +200,7 @@ AWAITING_ANSWER = PREFIX + "awaiting"  # zset chat -> when its window closes, wh
 
 def window_attributes_written(phone_number_id: str, customer: str) -> str:
     """Throttle: the window was written to the helpdesk's custom attributes recently."""
-    return f"{PREFIX}winattr:{phone_number_id}:{customer}"
+    return f"{PREFIX}winattr:{chat_tag(phone_number_id, customer)}"
 
 
 # --- what messages cost (adapter/monitoring/costs.py) ---

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
+import redis
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from adapter.errors import ExternalApiError, RequestError, error_body
+from adapter.errors import ExternalApiError, RequestError, StoreUnavailable, error_body
 from adapter.ids import new_id
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,12 @@ def register(app: Flask) -> None:
     def _upstream_error(exc: ExternalApiError) -> tuple[Response, int]:
         # An admin action that needed Meta's or the helpdesk's answer: say what they answered.
         return error_response(502, "upstream_error", exc.explanation)
+
+    @app.errorhandler(redis.RedisError)
+    def _store_error(exc: redis.RedisError) -> tuple[Response, int]:
+        # Redis away (restarting, or a cluster failing over): a caller that retries succeeds later.
+        logger.warning("the store is unavailable: %s", exc)
+        return _request_error(StoreUnavailable("the store is unavailable; retry later"))
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> tuple[Response, int]:

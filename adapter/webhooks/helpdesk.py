@@ -43,7 +43,7 @@ def _accept(services: Services, phone_number_id: str, body: bytes, headers: Head
     if not services.deliveries.accept(headers.get(signature.DELIVERY_HEADER) or ""):
         raise Conflict("this delivery was received already (replayed)")
     if routed.needs_failure_mark is not None and not services.mappings.may_retry(
-        phone_number_id, routed.needs_failure_mark
+        phone_number_id, *routed.needs_failure_mark
     ):
         return _ignored(services, keep, "an update that needs no action")
     enqueued = services.queue.enqueue_once(routed.jobs)

@@ -114,13 +114,13 @@ class JobHandlers:
         channel = self._channel_for(job)
         reply = AgentReply.from_event(job.payload["message"])
         mappings = self.services.mappings
-        quote = mappings.claim_retry(channel.phone_number_id, reply.message_id) if channel else None
+        quote = mappings.claim_retry(channel.phone_number_id, reply.customer, reply.message_id) if channel else None
         if channel is None or quote is None:
             return
         if reply.in_reply_to is None and reply.in_reply_to_external_id is None:  # wiped by the helpdesk's retry
             reply = dataclasses.replace(reply, in_reply_to=quote.in_reply_to,
                                         in_reply_to_external_id=quote.in_reply_to_external_id)  # fmt: skip
-        mappings.reset_unsent_parts(channel.phone_number_id, reply.message_id)
+        mappings.reset_unsent_parts(channel.phone_number_id, reply.customer, reply.message_id)
         logger.info("helpdesk message %s: Retry pressed, sending again", reply.message_id)
         send_agent_reply(self.ctx, channel, reply)
 

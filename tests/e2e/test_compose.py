@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BASE_IMAGES = ("python:3.11-slim", "redis:7")  # the Dockerfile's FROM and compose.yaml's redis image
 UNKNOWN_NUMBER = "109999999999999"  # no channel has it: its message is kept in the unrouted list
 
+pytestmark = pytest.mark.own_redis
+
 
 def _ok(*command: str) -> bool:
     return subprocess.run(command, capture_output=True, timeout=120).returncode == 0

@@ -7,6 +7,7 @@ import threading
 import time
 from collections import Counter
 
+import pytest
 import redis
 import requests
 
@@ -21,6 +22,7 @@ from tests.simulators import meta_payloads as mp
 from tests.simulators.graph import GraphSimulator
 from tests.simulators.helpdesk import HelpdeskSimulator
 
+pytestmark = pytest.mark.own_redis
 MESSAGES = 60
 
 

@@ -11,7 +11,6 @@ import redis
 from adapter.helpdesk import signature as helpdesk_signature
 from adapter.meta import signature as meta_signature
 from adapter.queue.jobs import Job
-from adapter.store import keys
 from tests import contracts
 from tests.conftest import ADMIN_TOKEN, PNID, make_channel, sign_helpdesk, sign_meta
 from tests.fuzz.strategies import assert_json_error, assert_success_or_error, reset, services_of
@@ -133,6 +132,7 @@ def test_replaying_dead_letters_with_a_body_that_is_not_an_object_is_a_400(
 ) -> None:
     store.flushdb()
     dead = Job("meta.message", f"{PNID}:16505551234", {"message": {"id": "wamid.A"}}, id="3f2a")
-    store.lpush(keys.DEAD_LETTERS, json.dumps({"job": json.loads(dead.to_json()), "error": "x", "failed_at": 0}))
+    record = {"job": json.loads(dead.to_json()), "error": "x", "failed_at": 0}
+    store.lpush(services_of(fuzz_client).queue.dead_of(dead.chat), json.dumps(record))
     response = fuzz_client.post("/admin/api/dead-letters/replay", data=body, headers=AUTH)
     assert_json_error(response, 400)

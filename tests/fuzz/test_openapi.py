@@ -31,10 +31,10 @@ from adapter.templates.model import Template
 from tests.conftest import (
     ADMIN_TOKEN,
     PNID,
-    TEST_REDIS_URL,
     VERIFY_TOKEN,
     WABA,
     make_settings,
+    open_test_store,
     sign_helpdesk,
     sign_meta,
 )
@@ -56,7 +56,7 @@ def _live_app() -> Flask:
     """The app whose /openapi.json is tested. Built at import because schemathesis makes one pytest test per
     operation at collection time; its store is the test database, flushed before every call like the fixtures."""
     settings = make_settings(MAX_BODY_BYTES=str(MAX_BODY_BYTES))
-    return create_app(settings, store=redis.Redis.from_url(TEST_REDIS_URL, decode_responses=True))
+    return create_app(settings, store=open_test_store())
 
 
 LIVE_APP = _live_app()

@@ -244,7 +244,7 @@ def test_troubleshooting_shows_payloads_their_verification_and_fate_and_replays_
     assert "queued 1 job" in page and "1 duplicate dropped" in page and "hello" in page
     assert "refused: missing or wrong X-Chatwoot-Signature" in page
     assert "not in the helpdesk yet" in page
-    services.store.lpush("wa:dead", __import__("json").dumps({
+    services.store.lpush(services.queue.dead_of(f"{w.PNID}:{CUSTOMER}"), __import__("json").dumps({
         "job": {"kind": "helpdesk.reply", "chat": f"{w.PNID}:{CUSTOMER}", "payload": {"phone_number_id": w.PNID},
                 "id": "job-1", "attempt": 3, "enqueued_at": 0, "last_error": "x"},
         "error": "WhatsApp error 131047: window closed", "failed_at": time.time()}))  # fmt: skip
@@ -267,7 +267,7 @@ def test_what_messages_cost_on_the_number_page_and_in_the_dashboard_app(
     prices = {"wamid.T": MessagePricing("marketing", "regular", True, "PMP"),
               "wamid.A": MessagePricing("service", "free_customer_service", False, "PMP")}  # fmt: skip
     for message, wamid in ((template, "wamid.T"), (answer, "wamid.A")):
-        services.mappings.remember_sent_part(w.PNID, conversation, int(message["id"]), 0, 1, wamid)
+        services.mappings.remember_sent_part(w.PNID, CUSTOMER, conversation, int(message["id"]), 0, 1, wamid)
         assert services.costs.record(w.PNID, wamid, conversation, prices[wamid])
     services.costs.record(w.PNID, "wamid.elsewhere", None, MessagePricing("utility", "free_entry_point", False))
 

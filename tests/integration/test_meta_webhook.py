@@ -13,7 +13,7 @@ from adapter.store import keys
 from adapter.webhooks.answer import Answer
 from adapter.webhooks.meta import handle_meta_webhook
 from tests import contracts
-from tests.conftest import APP_SECRET, VERIFY_TOKEN, make_settings, sign_meta
+from tests.conftest import ADMIN_TOKEN, APP_SECRET, VERIFY_TOKEN, make_settings, sign_meta
 
 MESSAGES = contracts.load("meta_messages")
 NOT_WEBHOOKS = contracts.load("meta_not_webhooks")
@@ -92,6 +92,15 @@ def test_redis_down_answers_503_so_meta_retries(store: redis.Redis) -> None:
     app = create_app(make_settings(), store=dead)
     body = json.dumps(MESSAGES["text"]).encode()
     response = app.test_client().post("/webhooks/meta", data=body, headers=sign_meta(body, APP_SECRET))
+    assert response.status_code == 503 and response.json["error"] == "store_unavailable"
+
+
+def test_redis_down_is_a_503_wherever_a_request_reads_it(store: redis.Redis) -> None:
+    from adapter import create_app
+
+    dead = redis.Redis.from_url("redis://127.0.0.1:1/0", decode_responses=True, socket_connect_timeout=0.2)
+    client = create_app(make_settings(), store=dead).test_client()
+    response = client.get("/admin/api/queue", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     assert response.status_code == 503 and response.json["error"] == "store_unavailable"
 
 

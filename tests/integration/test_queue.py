@@ -54,10 +54,10 @@ def drain(c: Consumer, rounds: int = 5) -> None:
 
 
 def test_enqueue_once_skips_duplicates_in_the_same_and_later_batches(queue: JobQueue) -> None:
-    key = keys.dedupe("t", "a")
+    key = keys.dedupe_id("t", "a")
     first = [(key, Job("k", "chat-1", {"n": 1})), (key, Job("k", "chat-1", {"n": 2}))]
     assert queue.enqueue_once(first) == 1
-    assert queue.enqueue_once([(keys.dedupe("t", "a"), Job("k", "chat-1", {"n": 3}))]) == 0
+    assert queue.enqueue_once([(keys.dedupe_id("t", "a"), Job("k", "chat-1", {"n": 3}))]) == 0
     assert queue.backlog()["waiting"] == 1
 
 
@@ -255,7 +255,8 @@ def test_a_batch_costs_the_same_round_trips_however_many_jobs_it_holds(
     queue: JobQueue, clock: ManualClock, store: redis.Redis, round_trips: RoundTrips
 ) -> None:
     parked, *chats = chats_of_one_partition(queue, 6)
-    queue.park(keys.stream(0), "0-1", Job("k", parked, {}), due=clock.now() + 60)  # a chat waiting behind a retry
+    # A chat waiting behind a retry.
+    queue.park(queue.stream_of(parked), "0-1", Job("k", parked, {}), due=clock.now() + 60)
     c = ready(consumer(queue, {"k": lambda job: None}, clock))
 
     def trips_of_a_batch(jobs: int) -> int:
@@ -267,7 +268,7 @@ def test_a_batch_costs_the_same_round_trips_however_many_jobs_it_holds(
         return round_trips.count
 
     assert trips_of_a_batch(1) == trips_of_a_batch(15)
-    assert queue.backlog()["waiting"] == 0 and store.llen(keys.parked(parked)) == 3
+    assert queue.backlog()["waiting"] == 0 and store.llen(queue.parked_of(parked)) == 3
 
 
 def test_a_job_of_a_chat_that_failed_earlier_in_the_same_batch_waits_behind_it_in_order(
@@ -281,7 +282,7 @@ def test_a_job_of_a_chat_that_failed_earlier_in_the_same_batch_waits_behind_it_i
         queue.enqueue(Job("k", chat, {"n": n}))
     assert c.run_once() == 5  # one batch: a1 failed in it, so a2 and a3 were parked behind it
     assert seen == [("b", 1), ("b", 2)]
-    assert [Job.from_json(raw).payload["n"] for raw in queue.store.lrange(keys.parked("a"), 0, -1)] == [1, 2, 3]
+    assert [Job.from_json(raw).payload["n"] for raw in queue.store.lrange(queue.parked_of("a"), 0, -1)] == [1, 2, 3]
     clock.advance(11)
     drain(c)
     assert seen == [("b", 1), ("b", 2), ("a", 1), ("a", 2), ("a", 3)]
@@ -311,7 +312,7 @@ def test_the_jobs_done_before_a_park_are_acked_in_the_same_step(
         c.run_once()
     # Left pending past the park, the first job would run again after a crash: parked behind the second one.
     assert pending_ids(store, stream) == entry_ids(store, stream) == [third]
-    assert store.llen(keys.parked(chat)) == 1
+    assert store.llen(queue.parked_of(chat)) == 1
 
 
 def test_a_store_error_mid_batch_keeps_the_acks_of_the_jobs_done_before_it(
@@ -336,6 +337,24 @@ def test_a_store_error_mid_batch_keeps_the_acks_of_the_jobs_done_before_it(
     drain(consumer(queue, {"k": handle}, clock))
     assert calls == [1, 2, 2, 3]
     assert entry_ids(store, stream) == [] and pending_ids(store, stream) == []
+
+
+def test_a_store_error_after_the_lease_ran_out_drops_the_partition_and_leaves_its_entries_pending(
+    queue: JobQueue, clock: ManualClock, store: redis.Redis
+) -> None:
+    def handle(job: Job) -> None:
+        if job.payload["n"] == 2:  # the store went away (a failover) for longer than the lease
+            store.delete(keys.lease(queue.partition_of("a")))
+            raise redis.ConnectionError("Connection closed by server.")
+
+    c = ready(consumer(queue, {"k": handle}, clock))
+    for n in (1, 2):
+        queue.enqueue(Job("k", "a", {"n": n}))
+    with pytest.raises(redis.ConnectionError):  # the store's error, for the loop to wait on: not StaleLease
+        c.run_once()
+    stream = queue.stream_of("a")
+    assert queue.partition_of("a") not in c.held
+    assert pending_ids(store, stream) == entry_ids(store, stream) and len(entry_ids(store, stream)) == 2
 
 
 def test_a_deleted_entry_still_pending_is_acked_with_the_batch(
@@ -393,7 +412,7 @@ def test_a_job_parked_behind_a_chat_whose_parked_list_went_away_still_runs(
         if (job.chat, job.payload["n"]) == (failing, 1):
             raise ExternalApiError("helpdesk down", retryable=True)
         if job.chat == other:  # meanwhile the failing chat's list is lost (e.g. Redis restarted empty)
-            store.delete(keys.parked(failing))
+            store.delete(queue.parked_of(failing))
             store.zrem(keys.delayed(queue.partition_of(failing)), failing)
         seen.append((job.chat, job.payload["n"]))
 
@@ -403,7 +422,7 @@ def test_a_job_parked_behind_a_chat_whose_parked_list_went_away_still_runs(
     c.run_once()  # failing/2 is parked behind failing/1, which this batch believes is still parked
     drain(c)
     assert seen == [(other, 1), (failing, 2)]
-    assert store.exists(keys.parked(failing)) == 0 and store.zcard(keys.delayed(queue.partition_of(failing))) == 0
+    assert store.exists(queue.parked_of(failing)) == 0 and store.zcard(keys.delayed(queue.partition_of(failing))) == 0
 
 
 def stall_past_the_lease(stale: Consumer, successor: Consumer, partition: int, store: redis.Redis) -> None:
@@ -424,7 +443,7 @@ def test_a_consumer_stalled_past_its_lease_sends_nothing_and_acks_nothing_and_th
     def send(job: Job, who: str) -> None:
         if who == "stale":
             stall_past_the_lease(stale, successor, 0, store)
-        if mappings.begin_send(f"part-{job.payload['n']}", clock.now()) is None:  # fenced: the idempotency mark
+        if mappings.begin_send("a", f"part-{job.payload['n']}", clock.now()) is None:  # fenced: the idempotency mark
             sends.append((who, job.payload["n"]))
 
     ready(stale)
@@ -454,7 +473,7 @@ def test_a_stale_holders_park_and_ack_are_refused(store: redis.Redis, clock: Man
         queue.ack({keys.stream(0): [entry]}, fence=fence)
     with pytest.raises(StaleLease):
         queue.park(keys.stream(0), entry, Job("k", "a", {"n": 1}), due=clock.now(), fence=fence)
-    assert entry_ids(store, keys.stream(0)) == [entry] and not store.exists(keys.parked("a"))
+    assert entry_ids(store, keys.stream(0)) == [entry] and not store.exists(queue.parked_of("a"))
     queue.ack({keys.stream(0): [entry]}, fence=successor.fence_of(0))
     assert entry_ids(store, keys.stream(0)) == []
 
@@ -474,7 +493,7 @@ def test_chats_scheduled_by_an_earlier_version_still_run_after_the_upgrade(
     queue: JobQueue, clock: ManualClock, store: redis.Redis
 ) -> None:
     seen: list[int] = []
-    store.rpush(keys.parked("a"), Job("k", "a", {"n": 1}).to_json())
+    store.rpush(queue.parked_of("a"), Job("k", "a", {"n": 1}).to_json())
     store.zadd(keys.LEGACY_DELAYED, {"a": clock.now() - 1})  # the single schedule of before
     assert queue.adopt_single_schedule() == 1 and not store.exists(keys.LEGACY_DELAYED)
     drain(ready(consumer(queue, {"k": lambda job: seen.append(job.payload["n"])}, clock)))
