@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any, cast
 
 import redis
+from redis.exceptions import NoScriptError
 
 from adapter.clock import Clock
 from adapter.errors import StoreUnavailable
@@ -107,12 +108,23 @@ class JobQueue:
         if not groups:
             return 0
         try:
-            if is_cluster(self.store):  # which refuses scripts in a pipeline: one call per partition
+            # One partition (a lone message or status: most webhooks), or a cluster, which refuses scripts in a
+            # pipeline: one call per partition.
+            if len(groups) == 1 or is_cluster(self.store):
                 return sum(int(self._enqueue_once(keys=marks, args=argv)) for marks, argv in groups.values())
+            # EVALSHA queued on the pipeline itself: the Script object, given the pipeline, would first ask
+            # SCRIPT EXISTS in a round trip of its own on every call.
             pipe = self.store.pipeline(transaction=False)
             for marks, argv in groups.values():
-                self._enqueue_once(keys=marks, args=argv, client=pipe)
-            return sum(int(added) for added in pipe.execute())
+                pipe.evalsha(self._enqueue_once.sha, len(marks), *marks, *argv)
+            added = 0
+            for (marks, argv), reply in zip(groups.values(), pipe.execute(raise_on_error=False), strict=True):
+                if isinstance(reply, NoScriptError):  # Redis lost its scripts (a restart): this loads it again
+                    reply = self._enqueue_once(keys=marks, args=argv)
+                elif isinstance(reply, Exception):
+                    raise reply
+                added += int(reply)
+            return added
         except redis.RedisError as exc:
             raise StoreUnavailable("the queue store is unavailable; retry later") from exc
 

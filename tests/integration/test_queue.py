@@ -16,7 +16,7 @@ from adapter.queue.queue import JobQueue
 from adapter.store import keys
 from adapter.store.fence import StaleLease
 from adapter.store.mappings import Mappings
-from tests.conftest import RoundTrips
+from tests.conftest import ON_CLUSTER, RoundTrips
 
 
 @pytest.fixture
@@ -498,3 +498,34 @@ def test_chats_scheduled_by_an_earlier_version_still_run_after_the_upgrade(
     assert queue.adopt_single_schedule() == 1 and not store.exists(keys.LEGACY_DELAYED)
     drain(ready(consumer(queue, {"k": lambda job: seen.append(job.payload["n"])}, clock)))
     assert seen == [1]
+
+
+def test_a_webhook_enqueues_in_one_round_trip_on_one_redis_and_its_scripts_survive_a_flush(
+    queue: JobQueue, store: redis.Redis, round_trips: RoundTrips
+) -> None:
+    one_partition = chats_of_one_partition(queue, 3)
+    spread = [f"chat-{i}" for i in range(40)]
+    assert len({queue.partition_of(chat) for chat in spread}) == queue.partitions
+    queue.enqueue_once([("warm", Job("k", one_partition[0], {}))])  # the script is loaded
+
+    round_trips.count = 0
+    assert queue.enqueue_once([(f"a{n}", Job("k", chat, {})) for n, chat in enumerate(one_partition)]) == 3
+    assert round_trips.count == 1
+    round_trips.count, asked = 0, script_exists_calls(store)
+    assert queue.enqueue_once([(f"b{n}", Job("k", chat, {})) for n, chat in enumerate(spread)]) == 40
+    assert round_trips.count == (queue.partitions if ON_CLUSTER else 1)  # a cluster takes no scripts in a pipeline
+    assert script_exists_calls(store) == asked  # nor a hidden one before it
+
+    store.script_flush()  # as after a Redis restart: the next call loads the script again and loses nothing
+    batch = [(f"c{n}", Job("k", chat, {})) for n, chat in enumerate(spread)]
+    assert queue.enqueue_once(batch) == 40
+    assert queue.enqueue_once(batch) == 0  # and nothing twice
+    assert queue.backlog()["waiting"] == 1 + 3 + 40 + 40
+
+
+def script_exists_calls(store: redis.Redis) -> int:
+    """SCRIPT EXISTS calls Redis has served (every node of a cluster): a pipeline of registered scripts asks it
+    in a round trip the client's counts do not see."""
+    stats = store.info("commandstats")
+    nodes = stats.values() if ON_CLUSTER else [stats]
+    return sum(int(node.get("cmdstat_script|exists", {}).get("calls", 0)) for node in nodes)
