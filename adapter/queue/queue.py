@@ -20,7 +20,6 @@ from types import MappingProxyType
 from typing import Any, cast
 
 import redis
-from redis.exceptions import NoScriptError
 
 from adapter.clock import Clock
 from adapter.errors import StoreUnavailable
@@ -32,21 +31,17 @@ from adapter.store.replies import text, texts
 
 logger = logging.getLogger(__name__)
 
-# One partition's items. KEYS: the stream, then one dedupe mark per item ("" for none is not a key: an item
-# without a mark has ARGV flag "0"). ARGV: ttl, then (has mark "1"/"0", job_json) pairs; the marks in KEYS are
-# those of the items flagged "1", in order. Returns how many were added. Only what must be atomic is here: the
-# webhook's counters and troubleshooting record are written behind (store/deferred.py).
+# KEYS: the streams and dedupe marks of the items. ARGV: ttl, then per item (its stream's index in KEYS, its
+# mark's index or 0 for none, job_json). Returns how many were added. On a cluster each call holds one
+# partition's items (every key in its slot); on a single Redis one call holds them all. Only what must be atomic
+# is here: the webhook's counters and troubleshooting record are written behind (store/deferred.py).
 _ENQUEUE_ONCE = """
 local call = redis.call  -- a local: a 50-message batch makes 100 calls
-local added, mark = 0, 1
-for i = 2, #ARGV, 2 do
-  local new = true
-  if ARGV[i] == "1" then
-    mark = mark + 1
-    new = call("SET", KEYS[mark], "1", "NX", "EX", ARGV[1])
-  end
-  if new then
-    call("XADD", KEYS[1], "*", "job", ARGV[i + 1])
+local added = 0
+for i = 2, #ARGV, 3 do
+  local mark = tonumber(ARGV[i + 1])
+  if mark == 0 or call("SET", KEYS[mark], "1", "NX", "EX", ARGV[1]) then
+    call("XADD", KEYS[tonumber(ARGV[i])], "*", "job", ARGV[i + 2])
     added = added + 1
   end
 end
@@ -81,50 +76,35 @@ class JobQueue:
     def dead_of(self, chat: str) -> str:
         return keys.dead_letters(self.partition_of(chat))
 
-    def dedupe_of(self, chat: str, dedupe_id: str) -> str:
-        """The dedupe mark of an item of `chat`: in the partition its job is enqueued into."""
-        return keys.dedupe(self.partition_of(chat), dedupe_id)
-
     # --- producers -------------------------------------------------------------------
 
     def enqueue_once(self, items: Iterable[tuple[str | None, Job]]) -> int:
         """Enqueue each job whose dedupe id (keys.dedupe_id) is new. Returns how many were new.
 
-        One atomic script per partition (its keys all in the partition's slot), the scripts sent in one
-        pipeline on a single Redis, one after the other on a cluster: an item's dedupe mark and its job are
-        never separated.
-        Raises StoreUnavailable when any partition's step fails, so the web layer answers 503 and the sender
-        retries instead of losing the payload; the partitions already stored then find their marks and
-        add nothing twice.
+        An item's dedupe mark and its job are stored in one atomic step, never separated: all items in one
+        script call on a single Redis; on a cluster one call per partition, its keys all in the partition's slot.
+        Raises StoreUnavailable when any step fails, so the web layer answers 503 and the sender retries
+        instead of losing the payload; the partitions already stored then find their marks and add nothing twice.
         """
         now = self.clock.now()
-        groups: dict[int, tuple[list[str], list[Any]]] = {}
+        per_partition = is_cluster(self.store)
+        calls: dict[int, tuple[dict[str, int], list[str], list[Any]]] = {}  # key -> index, KEYS, ARGV
         for dedupe_id, job in items:
             partition = self.partition_of(job.chat)
-            marks, argv = groups.setdefault(partition, ([keys.stream(partition)], [self.dedupe_ttl_seconds]))
+            indexes, call_keys, argv = calls.setdefault(
+                partition if per_partition else 0, ({}, [], [self.dedupe_ttl_seconds])
+            )
+            stream = keys.stream(partition)
+            if stream not in indexes:
+                call_keys.append(stream)
+                indexes[stream] = len(call_keys)
+            mark = 0
             if dedupe_id:
-                marks.append(self.dedupe_of(job.chat, dedupe_id))
-            argv += ["1" if dedupe_id else "0", job.to_json(enqueued_at=job.enqueued_at or now)]
-        if not groups:
-            return 0
+                call_keys.append(keys.dedupe(partition, dedupe_id))
+                mark = len(call_keys)
+            argv += [indexes[stream], mark, job.to_json(enqueued_at=job.enqueued_at or now)]
         try:
-            # One partition (a lone message or status: most webhooks), or a cluster, which refuses scripts in a
-            # pipeline: one call per partition.
-            if len(groups) == 1 or is_cluster(self.store):
-                return sum(int(self._enqueue_once(keys=marks, args=argv)) for marks, argv in groups.values())
-            # EVALSHA queued on the pipeline itself: the Script object, given the pipeline, would first ask
-            # SCRIPT EXISTS in a round trip of its own on every call.
-            pipe = self.store.pipeline(transaction=False)
-            for marks, argv in groups.values():
-                pipe.evalsha(self._enqueue_once.sha, len(marks), *marks, *argv)
-            added = 0
-            for (marks, argv), reply in zip(groups.values(), pipe.execute(raise_on_error=False), strict=True):
-                if isinstance(reply, NoScriptError):  # Redis lost its scripts (a restart): this loads it again
-                    reply = self._enqueue_once(keys=marks, args=argv)
-                elif isinstance(reply, Exception):
-                    raise reply
-                added += int(reply)
-            return added
+            return sum(int(self._enqueue_once(keys=call_keys, args=argv)) for _, call_keys, argv in calls.values())
         except redis.RedisError as exc:
             raise StoreUnavailable("the queue store is unavailable; retry later") from exc
 
