@@ -104,13 +104,6 @@ class CostLedger:
         self.clock = clock
         self._record = store.register_script(_RECORD)
 
-    def record(
-        self, phone_number_id: str, wamid: str, conversation_id: int | None, pricing: MessagePricing,
-        at: float | None = None,
-    ) -> bool:  # fmt: skip
-        """Count the message's pricing (see `count`). True when this call counted it, False when it was before."""
-        return self.count(phone_number_id, wamid, conversation_id, pricing, at).new
-
     def count(
         self, phone_number_id: str, wamid: str, conversation_id: int | None, pricing: MessagePricing,
         at: float | None = None,

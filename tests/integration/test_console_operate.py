@@ -268,8 +268,8 @@ def test_what_messages_cost_on_the_number_page_and_in_the_dashboard_app(
               "wamid.A": MessagePricing("service", "free_customer_service", False, "PMP")}  # fmt: skip
     for message, wamid in ((template, "wamid.T"), (answer, "wamid.A")):
         services.mappings.remember_sent_part(w.PNID, CUSTOMER, conversation, int(message["id"]), 0, 1, wamid)
-        assert services.costs.record(w.PNID, wamid, conversation, prices[wamid])
-    services.costs.record(w.PNID, "wamid.elsewhere", None, MessagePricing("utility", "free_entry_point", False))
+        assert services.costs.count(w.PNID, wamid, conversation, prices[wamid]).new
+    services.costs.count(w.PNID, "wamid.elsewhere", None, MessagePricing("utility", "free_entry_point", False))
 
     page = text(client.get(f"/admin/numbers/{w.PNID}"))
     assert "No priced messages yet" not in page

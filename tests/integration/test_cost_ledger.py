@@ -22,11 +22,11 @@ START = 1_751_364_000.0  # 2025-07-01 10:00 UTC
 
 def test_a_message_is_counted_once_per_wamid(store: redis.Redis) -> None:
     ledger = CostLedger(store, ManualClock(START))
-    assert ledger.record(PNID, "wamid.A", 7, MARKETING) is True
-    assert ledger.record(PNID, "wamid.A", 7, MARKETING) is False  # delivered, with pricing again
-    assert ledger.record(PNID, "wamid.A", 7, MARKETING) is False  # Meta redelivers the webhook
-    assert ledger.record(PNID, "wamid.B", 7, SERVICE) is True
-    assert ledger.record(PNID, "wamid.C", None, UTILITY) is True  # not sent through the helpdesk: the number's only
+    assert ledger.count(PNID, "wamid.A", 7, MARKETING).new is True
+    assert ledger.count(PNID, "wamid.A", 7, MARKETING).new is False  # delivered, with pricing again
+    assert ledger.count(PNID, "wamid.A", 7, MARKETING).new is False  # Meta redelivers the webhook
+    assert ledger.count(PNID, "wamid.B", 7, SERVICE).new is True
+    assert ledger.count(PNID, "wamid.C", None, UTILITY).new is True  # not sent through the helpdesk: the number's only
     day = ledger.totals(PNID, 30)
     assert day.billable == {"marketing": 1, "utility": 1} and day.free == {"free_customer_service": 1}
     assert ledger.totals(PNID, 1) == day
@@ -39,8 +39,8 @@ def test_a_message_is_counted_once_per_wamid(store: redis.Redis) -> None:
 
 def test_numbers_are_counted_apart(store: redis.Redis) -> None:
     ledger = CostLedger(store, ManualClock(START))
-    ledger.record(PNID, "wamid.A", 1, MARKETING)
-    assert ledger.record("PNID2", "wamid.A", 1, MARKETING) is True
+    ledger.count(PNID, "wamid.A", 1, MARKETING)
+    assert ledger.count("PNID2", "wamid.A", 1, MARKETING).new is True
     assert ledger.totals("PNID2", 1).billable == {"marketing": 1}
     assert ledger.conversation_totals("PNID2", 1).billable == {"marketing": 1}
 
@@ -48,9 +48,9 @@ def test_numbers_are_counted_apart(store: redis.Redis) -> None:
 def test_the_last_24_hours_roll_over_by_the_hour_and_30_days_by_the_day(store: redis.Redis) -> None:
     clock = ManualClock(START)
     ledger = CostLedger(store, clock)
-    ledger.record(PNID, "wamid.1", None, MARKETING)
+    ledger.count(PNID, "wamid.1", None, MARKETING)
     clock.advance(23 * HOUR)  # 09:00 the next day: still within 24 hours
-    ledger.record(PNID, "wamid.2", None, ENTRY)
+    ledger.count(PNID, "wamid.2", None, ENTRY)
     assert ledger.totals(PNID, 1).billable == {"marketing": 1}
     clock.advance(HOUR)  # the first message's hour has left the last 24 hours
     assert ledger.totals(PNID, 1).billable == {} and ledger.totals(PNID, 1).free == {"free_entry_point": 1}
@@ -62,16 +62,16 @@ def test_the_last_24_hours_roll_over_by_the_hour_and_30_days_by_the_day(store: r
 def test_a_late_status_counts_when_the_message_went_out(store: redis.Redis) -> None:
     clock = ManualClock(START + 3 * DAY)
     ledger = CostLedger(store, clock)
-    ledger.record(PNID, "wamid.late", None, UTILITY, at=START)
+    ledger.count(PNID, "wamid.late", None, UTILITY, at=START)
     assert ledger.totals(PNID, 1).billable == {}
     assert ledger.totals(PNID, 30).billable == {"utility": 1}
-    ledger.record(PNID, "wamid.future", None, UTILITY, at=START + 9 * DAY)  # a clock ahead of ours: now
+    ledger.count(PNID, "wamid.future", None, UTILITY, at=START + 9 * DAY)  # a clock ahead of ours: now
     assert ledger.totals(PNID, 1).billable == {"utility": 1}
 
 
 def test_every_key_expires_and_one_call_stays_in_one_cluster_slot(store: redis.Redis) -> None:
     ledger = CostLedger(store, ManualClock(START))
-    ledger.record(PNID, "wamid.A", 7, MARKETING)
+    ledger.count(PNID, "wamid.A", 7, MARKETING)
     names = sorted(store.scan_iter("wa:cost:*"))
     assert len(names) == 5
     assert all(0 < store.ttl(name) for name in names)
