@@ -60,6 +60,8 @@ class JobQueue:
         self.dedupe_ttl_seconds = dedupe_ttl_seconds
         self.clock = clock
         self._enqueue_once = store.register_script(_ENQUEUE_ONCE)
+        self._per_partition = is_cluster(store)  # a cluster's script call may touch one slot only
+        self._streams = [keys.stream(partition) for partition in range(partitions)]
 
     def partition_of(self, chat: str) -> int:
         return zlib.crc32(chat.encode()) % self.partitions
@@ -87,24 +89,16 @@ class JobQueue:
         instead of losing the payload; the partitions already stored then find their marks and add nothing twice.
         """
         now = self.clock.now()
-        per_partition = is_cluster(self.store)
-        calls: dict[int, tuple[dict[str, int], list[str], list[Any]]] = {}  # key -> index, KEYS, ARGV
+        calls: dict[int, _ScriptCall] = {}
         for dedupe_id, job in items:
             partition = self.partition_of(job.chat)
-            indexes, call_keys, argv = calls.setdefault(
-                partition if per_partition else 0, ({}, [], [self.dedupe_ttl_seconds])
-            )
-            stream = keys.stream(partition)
-            if stream not in indexes:
-                call_keys.append(stream)
-                indexes[stream] = len(call_keys)
-            mark = 0
-            if dedupe_id:
-                call_keys.append(keys.dedupe(partition, dedupe_id))
-                mark = len(call_keys)
-            argv += [indexes[stream], mark, job.to_json(enqueued_at=job.enqueued_at or now)]
+            call = calls.get(partition if self._per_partition else 0)
+            if call is None:
+                call = calls[partition if self._per_partition else 0] = _ScriptCall(self.dedupe_ttl_seconds)
+            mark = keys.dedupe(partition, dedupe_id) if dedupe_id else None
+            call.add(self._streams[partition], mark, job.to_json(enqueued_at=job.enqueued_at or now))
         try:
-            return sum(int(self._enqueue_once(keys=call_keys, args=argv)) for _, call_keys, argv in calls.values())
+            return sum(int(self._enqueue_once(keys=call.keys, args=call.args)) for call in calls.values())
         except redis.RedisError as exc:
             raise StoreUnavailable("the queue store is unavailable; retry later") from exc
 
@@ -313,6 +307,26 @@ class JobQueue:
             "held_by_number": held,  # jobs waiting behind a retry, and the oldest one's age, per number
             "dead_letters": int(dead),
         }
+
+
+class _ScriptCall:
+    """The KEYS and ARGV of one _ENQUEUE_ONCE call, built item by item."""
+
+    __slots__ = ("args", "keys", "_stream_index")
+
+    def __init__(self, ttl_seconds: int) -> None:
+        self.keys: list[str] = []
+        self.args: list[Any] = [ttl_seconds]
+        self._stream_index: dict[str, int] = {}
+
+    def add(self, stream: str, mark: str | None, job_json: str) -> None:
+        index = self._stream_index.get(stream)
+        if index is None:
+            self.keys.append(stream)
+            index = self._stream_index[stream] = len(self.keys)
+        if mark is not None:
+            self.keys.append(mark)
+        self.args += (index, len(self.keys) if mark is not None else 0, job_json)
 
 
 def _ack_in(pipe: Any, acks: Acks) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
+import msgspec
 import pytest
 
 from adapter import jsonfast
@@ -49,6 +49,6 @@ def test_a_job_reads_back_the_same_with_or_without_its_default_fields() -> None:
     fresh = Job("meta.message", "pnid:165055501", {"text": "héllo \ud83d", "n": 2**70})
     stored = fresh.to_json(enqueued_at=12.5)
     assert "attempt" not in stored and "last_error" not in stored
-    assert Job.from_json(stored) == dataclasses.replace(fresh, enqueued_at=12.5)
+    assert Job.from_json(stored) == msgspec.structs.replace(fresh, enqueued_at=12.5)
     retried = fresh.retried("helpdesk down").retried("helpdesk down again")
     assert Job.from_json(retried.to_json()) == retried
