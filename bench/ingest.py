@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> str:
                         duration=args.duration, connections=args.connections, threads=args.threads,
                     )  # fmt: skip
                     after, wall = _cpu(servers, redis_pid), time.monotonic() - t0
-                    cpu = (after[target] - before[target]) / result.requests * 1000 if result.requests else None
+                    cpu = (after[target] - before[target]) / result.requests * 1e6 if result.requests else None
                     others = (after["others"] - before["others"]) / wall * 100
                     fresh = min(1.0, count / result.requests) * 100 if result.requests else 0.0
                     cells[target].append(_Cell(result, cpu, others, fresh))
@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> str:
                     _median(r.result.requests_per_second * per_request for r in runs),
                     _median(r.result.p50_ms for r in runs), _median(r.result.p99_ms for r in runs),
                     sum(r.result.non_2xx + r.result.socket_errors for r in runs), min(r.fresh for r in runs),
-                    _median(r.cpu_ms for r in runs), _median(r.others for r in runs),
+                    _median(r.cpu_us for r in runs), _median(r.others for r in runs),
                 ])  # fmt: skip
             pairs = list(zip(cells["adapter"], cells["reference"], strict=True))
             throughput = [a.result.requests_per_second / r.result.requests_per_second for a, r in pairs
@@ -187,13 +187,13 @@ def run(args: argparse.Namespace) -> str:
         "the reference only verifies, parses, SET NX EX per message and XADDs the raw body once per request",
         f"each figure is the median of {args.rounds} runs, after {args.warmup:g}s of unmeasured load on each "
         "server; errors are summed over them, fresh % is the lowest",
-        "CPU ms/req = CPU of the measured server (gunicorn master + workers) per request; others % = CPU of "
+        "CPU µs/req = CPU of the measured server (gunicorn master + workers) per request; others % = CPU of "
         "every process not in this bench, in % of one core during the cell (other engineers' tests: noise)",
     ]
     out = report.machine() + "\n"
     out += report.table(
         "Ingest: POST webhook -> 200 (adapter /webhooks/meta vs reference /webhooks/whatsapp)",
-        ["payload", "target", "req/s", "msg/s", "p50 ms", "p99 ms", "errors", "fresh %", "CPU ms/req", "others %"],
+        ["payload", "target", "req/s", "msg/s", "p50 ms", "p99 ms", "errors", "fresh %", "CPU µs/req", "others %"],
         rows,
         notes,
     )
@@ -212,7 +212,7 @@ class _Cell:
     """One wrk run against one server."""
 
     result: wrk.WrkResult
-    cpu_ms: float | None  # CPU of the server per request
+    cpu_us: float | None  # CPU of the server per request, in microseconds
     others: float  # % of one core used by processes outside the bench
     fresh: float  # % of requests carrying a body not sent before in the run
 
