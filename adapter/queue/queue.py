@@ -92,9 +92,10 @@ class JobQueue:
         calls: dict[int, _ScriptCall] = {}
         for dedupe_id, job in items:
             partition = self.partition_of(job.chat)
-            call = calls.get(partition if self._per_partition else 0)
+            group = partition if self._per_partition else 0  # which script call takes the item
+            call = calls.get(group)
             if call is None:
-                call = calls[partition if self._per_partition else 0] = _ScriptCall(self.dedupe_ttl_seconds)
+                call = calls[group] = _ScriptCall(self.dedupe_ttl_seconds)
             mark = keys.dedupe(partition, dedupe_id) if dedupe_id else None
             call.add(self._streams[partition], mark, job.to_json(enqueued_at=job.enqueued_at or now))
         try:
