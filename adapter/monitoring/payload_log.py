@@ -25,6 +25,9 @@ from adapter.store.replies import texts
 logger = logging.getLogger(__name__)
 
 LIMIT = 200
+# Each process writes at most this many records a second. A batch's record is kilobytes, and writing LIMIT of
+# them each second held the process (and Redis) long enough to show in the webhooks' slowest answers.
+WRITTEN_PER_FLUSH = 50
 BODY_LIMIT = 4000
 PARSE_LIMIT = 256 * 1024  # larger batches are kept without per-number details
 
@@ -134,7 +137,10 @@ def helpdesk_items(phone_number_id: str, payload: Any) -> list[dict[str, str]]:
 def keep_accepted_meta(deferred: DeferredWrites, payload: Any, body: bytes, at: float, answer: dict[str, Any]) -> None:
     """Keep an accepted Meta webhook with its answer, written behind within a second (store/deferred.py)."""
     deferred.lpush_capped(
-        keys.webhook_payloads("meta"), lambda: _accepted("meta", *meta_items(payload), body, at, answer), LIMIT
+        keys.webhook_payloads("meta"),
+        lambda: _accepted("meta", *meta_items(payload), body, at, answer),
+        LIMIT,
+        per_flush=WRITTEN_PER_FLUSH,
     )
 
 
@@ -146,6 +152,7 @@ def keep_accepted_helpdesk(
         keys.webhook_payloads("helpdesk"),
         lambda: _accepted("helpdesk", [phone_number_id], helpdesk_items(phone_number_id, payload), body, at, answer),
         LIMIT,
+        per_flush=WRITTEN_PER_FLUSH,
     )
 
 

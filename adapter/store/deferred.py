@@ -39,7 +39,8 @@ class DeferredWrites:
         self._increments: dict[tuple[str, str], int] = {}
         self._expiries: dict[str, int] = {}
         self._fields: dict[tuple[str, str], str] = {}
-        self._pushes: dict[str, deque[Item]] = {}  # only a list's newest `length` items: the rest would be trimmed
+        self._pushes: dict[str, deque[Item]] = {}  # only a list's newest items: the rest would be trimmed
+        self._lengths: dict[str, int] = {}  # each pushed list's length in Redis
         self._flusher_pid: int | None = None
         self._stop = threading.Event()
 
@@ -57,13 +58,18 @@ class DeferredWrites:
             self._fields[(key, field)] = value
         self.ensure_flusher()
 
-    def lpush_capped(self, key: str, value: Item, length: int) -> None:
+    def lpush_capped(self, key: str, value: Item, length: int, *, per_flush: int | None = None) -> None:
         """LPUSH onto a list kept to its newest `length` items: one LPUSH and one LTRIM per flush. No more than
-        `length` wait here either, however long a flush is delayed. A callable `value` is rendered at the flush."""
+        `length` wait here either, however long a flush is delayed. A callable `value` is rendered at the flush.
+
+        With `per_flush`, a flush sends at most the newest `per_flush` items of a list, a sample of a busier
+        second: one flush renders and writes no more than that however busy the process, and under load the list
+        holds the last seconds of every process rather than the last fraction of a second of one."""
         with self._lock:
             pushed = self._pushes.get(key)
             if pushed is None:
-                pushed = self._pushes[key] = deque(maxlen=length)
+                pushed = self._pushes[key] = deque(maxlen=min(length, per_flush or length))
+                self._lengths[key] = length
             pushed.append(value)
         self.ensure_flusher()
 
@@ -106,6 +112,7 @@ class DeferredWrites:
             expiries, self._expiries = self._expiries, {}
             fields, self._fields = self._fields, {}
             pushes, self._pushes = self._pushes, {}
+            lengths = dict(self._lengths)
         try:
             pipe = self.store.pipeline(transaction=False)
             for (key, field), amount in increments.items():
@@ -116,7 +123,7 @@ class DeferredWrites:
                 pipe.hset(key, field, value)
             for key, values in pushes.items():
                 pipe.lpush(key, *(value if isinstance(value, str) else value() for value in values))
-                pipe.ltrim(key, 0, (values.maxlen or len(values)) - 1)
+                pipe.ltrim(key, 0, lengths[key] - 1)
             for drain in self._drains:
                 drain(pipe)
             if len(pipe):

@@ -60,6 +60,20 @@ def test_a_capped_list_holds_no_more_than_its_length_while_it_waits(store: redis
     deferred.close()
 
 
+def test_a_flush_writes_at_most_per_flush_items_and_the_list_keeps_its_length(store: redis.Redis) -> None:
+    deferred = DeferredWrites(store, every=3600)
+    for second in range(3):
+        for n in range(100):
+            deferred.lpush_capped("recent", f"item {second}.{n}", 120, per_flush=50)
+        deferred.flush()
+        assert store.lindex("recent", 0) == f"item {second}.99"  # the newest of each second is written
+    # 50 a flush (the newest of each second), kept to 120 over the flushes
+    assert store.llen("recent") == 120
+    assert store.lrange("recent", 49, 50) == ["item 2.50", "item 1.99"]
+    assert store.lindex("recent", -1) == "item 0.80"
+    deferred.close()
+
+
 def test_a_list_item_given_as_a_callable_is_rendered_at_the_flush_only_if_kept(store: redis.Redis) -> None:
     deferred = DeferredWrites(store, every=3600)
     rendered: list[int] = []
