@@ -112,8 +112,9 @@ def _cpu(servers: dict[str, subprocess.Popen[bytes]], redis_pid: int) -> dict[st
     """CPU seconds so far: each server (master + workers), and everything else on the machine."""
     used = {name: cpu_seconds(p.pid, with_children=True) for name, p in servers.items()}
     wrk_and_us = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk runs are reaped children of this process
-    own = cpu_seconds(os.getpid()) + wrk_and_us.ru_utime + wrk_and_us.ru_stime + cpu_seconds(redis_pid)
-    return {**used, "others": machine_busy_seconds() - sum(used.values()) - own}
+    redis_seconds = cpu_seconds(redis_pid)
+    own = cpu_seconds(os.getpid()) + wrk_and_us.ru_utime + wrk_and_us.ru_stime + redis_seconds
+    return {**used, "redis": redis_seconds, "others": machine_busy_seconds() - sum(used.values()) - own}
 
 
 def run(args: argparse.Namespace) -> str:
@@ -162,16 +163,18 @@ def run(args: argparse.Namespace) -> str:
                     )  # fmt: skip
                     after, wall = _cpu(servers, redis_pid), time.monotonic() - t0
                     cpu = (after[target] - before[target]) / result.requests * 1e6 if result.requests else None
+                    redis_cpu = (after["redis"] - before["redis"]) / result.requests * 1e6 if result.requests else None
                     others = (after["others"] - before["others"]) / wall * 100
                     fresh = min(1.0, count / result.requests) * 100 if result.requests else 0.0
-                    cells[target].append(_Cell(result, cpu, others, fresh))
+                    cells[target].append(_Cell(result, cpu, redis_cpu, others, fresh))
             for target, runs in cells.items():
                 rows.append([
                     kind, target, _median(r.result.requests_per_second for r in runs),
                     _median(r.result.requests_per_second * per_request for r in runs),
                     _median(r.result.p50_ms for r in runs), _median(r.result.p99_ms for r in runs),
                     sum(r.result.non_2xx + r.result.socket_errors for r in runs), min(r.fresh for r in runs),
-                    _median(r.cpu_us for r in runs), _median(r.others for r in runs),
+                    _median(r.cpu_us for r in runs), _median(r.redis_cpu_us for r in runs),
+                    _median(r.others for r in runs),
                 ])  # fmt: skip
             pairs = list(zip(cells["adapter"], cells["reference"], strict=True))
             throughput = [a.result.requests_per_second / r.result.requests_per_second for a, r in pairs
@@ -187,13 +190,15 @@ def run(args: argparse.Namespace) -> str:
         "the reference only verifies, parses, SET NX EX per message and XADDs the raw body once per request",
         f"each figure is the median of {args.rounds} runs, after {args.warmup:g}s of unmeasured load on each "
         "server; errors are summed over them, fresh % is the lowest",
-        "CPU µs/req = CPU of the measured server (gunicorn master + workers) per request; others % = CPU of "
+        "CPU µs/req = CPU of the measured server (gunicorn master + workers) per request; Redis µs/req = "
+        "redis-server's CPU per request (only the measured server uses it meanwhile); others % = CPU of "
         "every process not in this bench, in % of one core during the cell (other engineers' tests: noise)",
     ]
     out = report.machine() + "\n"
     out += report.table(
         "Ingest: POST webhook -> 200 (adapter /webhooks/meta vs reference /webhooks/whatsapp)",
-        ["payload", "target", "req/s", "msg/s", "p50 ms", "p99 ms", "errors", "fresh %", "CPU µs/req", "others %"],
+        ["payload", "target", "req/s", "msg/s", "p50 ms", "p99 ms", "errors", "fresh %", "CPU µs/req", "Redis µs/req",
+         "others %"],
         rows,
         notes,
     )
@@ -213,6 +218,7 @@ class _Cell:
 
     result: wrk.WrkResult
     cpu_us: float | None  # CPU of the server per request, in microseconds
+    redis_cpu_us: float | None  # redis-server's CPU per request, in microseconds
     others: float  # % of one core used by processes outside the bench
     fresh: float  # % of requests carrying a body not sent before in the run
 
