@@ -162,8 +162,8 @@ def run(args: argparse.Namespace) -> str:
                         duration=args.duration, connections=args.connections, threads=args.threads,
                     )  # fmt: skip
                     after, wall = _cpu(servers, redis_pid), time.monotonic() - t0
-                    cpu = (after[target] - before[target]) / result.requests * 1e6 if result.requests else None
-                    redis_cpu = (after["redis"] - before["redis"]) / result.requests * 1e6 if result.requests else None
+                    cpu, redis_cpu = (_per_request_us(after[name] - before[name], result.requests)
+                                      for name in (target, "redis"))  # fmt: skip
                     others = (after["others"] - before["others"]) / wall * 100
                     fresh = min(1.0, count / result.requests) * 100 if result.requests else 0.0
                     cells[target].append(_Cell(result, cpu, redis_cpu, others, fresh))
@@ -191,7 +191,7 @@ def run(args: argparse.Namespace) -> str:
         f"each figure is the median of {args.rounds} runs, after {args.warmup:g}s of unmeasured load on each "
         "server; errors are summed over them, fresh % is the lowest",
         "CPU µs/req = CPU of the measured server (gunicorn master + workers) per request; Redis µs/req = "
-        "redis-server's CPU per request (only the measured server uses it meanwhile); others % = CPU of "
+        "redis-server's CPU per request (the other server is idle meanwhile); others % = CPU of "
         "every process not in this bench, in % of one core during the cell (other engineers' tests: noise)",
     ]
     out = report.machine() + "\n"
@@ -221,6 +221,10 @@ class _Cell:
     redis_cpu_us: float | None  # redis-server's CPU per request, in microseconds
     others: float  # % of one core used by processes outside the bench
     fresh: float  # % of requests carrying a body not sent before in the run
+
+
+def _per_request_us(seconds: float, requests: int) -> float | None:
+    return seconds / requests * 1e6 if requests else None
 
 
 def _median(values: Iterable[float | None]) -> float | None:

@@ -40,7 +40,7 @@ class DeferredWrites:
         self._expiries: dict[str, int] = {}
         self._fields: dict[tuple[str, str], str] = {}
         self._pushes: dict[str, deque[Item]] = {}  # only a list's newest items: the rest would be trimmed
-        self._lengths: dict[str, int] = {}  # each pushed list's length in Redis
+        self._lengths: dict[str, int] = {}  # each pushed list's length in Redis (its LTRIM)
         self._flusher_pid: int | None = None
         self._stop = threading.Event()
 
@@ -112,7 +112,6 @@ class DeferredWrites:
             expiries, self._expiries = self._expiries, {}
             fields, self._fields = self._fields, {}
             pushes, self._pushes = self._pushes, {}
-            lengths = dict(self._lengths)
         try:
             pipe = self.store.pipeline(transaction=False)
             for (key, field), amount in increments.items():
@@ -123,7 +122,7 @@ class DeferredWrites:
                 pipe.hset(key, field, value)
             for key, values in pushes.items():
                 pipe.lpush(key, *(value if isinstance(value, str) else value() for value in values))
-                pipe.ltrim(key, 0, lengths[key] - 1)
+                pipe.ltrim(key, 0, self._lengths[key] - 1)  # set once per key: read without the lock
             for drain in self._drains:
                 drain(pipe)
             if len(pipe):
