@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 
 from adapter.ids import new_id
@@ -29,3 +30,11 @@ def test_a_forked_process_draws_other_ids_than_its_parent() -> None:
         childs = pipe.read().decode()
     assert re.fullmatch(r"[0-9a-f]{32}", childs)
     assert childs != new_id()
+
+
+def test_drawing_ids_leaves_the_random_modules_shared_state_alone() -> None:
+    random.seed(7)
+    expected = random.random()
+    random.seed(7)
+    [new_id() for _ in range(100)]
+    assert random.random() == expected
