@@ -122,7 +122,7 @@ class DeferredWrites:
                 pipe.hset(key, field, value)
             for key, values in pushes.items():
                 pipe.lpush(key, *(value if isinstance(value, str) else value() for value in values))
-                pipe.ltrim(key, 0, self._lengths[key] - 1)  # set once per key: read without the lock
+                pipe.ltrim(key, 0, self._lengths[key] - 1)  # a key's length never changes: read without the lock
             for drain in self._drains:
                 drain(pipe)
             if len(pipe):

@@ -36,5 +36,6 @@ def test_drawing_ids_leaves_the_random_modules_shared_state_alone() -> None:
     random.seed(7)
     expected = random.random()
     random.seed(7)
-    [new_id() for _ in range(100)]
+    for _ in range(100):
+        new_id()
     assert random.random() == expected
