@@ -1,4 +1,4 @@
-"""`python -m bench`: ingest, e2e, jobs, soak --quick and cluster in sequence; `python -m bench NAME` for one.
+"""`python -m bench`: ingest, enqueue, e2e, jobs, soak --quick and cluster in sequence; `python -m bench NAME` for one.
 
 Tables go to stdout, progress to stderr. Every process a bench starts is stopped when it ends, also on
 Ctrl-C or SIGTERM.
@@ -15,6 +15,7 @@ from types import FrameType
 
 BENCHES = {
     "ingest": "webhook ingest throughput/latency, adapter vs reference (wrk)",
+    "enqueue": "Redis's CPU per webhook enqueue, by part of the enqueue script, beside the reference's commands",
     "e2e": "Meta webhook -> helpdesk simulator and agent reply -> Graph simulator, with workers",
     "jobs": "a worker's CPU per inbound job, one consumer in process",
     "soak": "many messages through ingest and workers: memory growth and keys without expiry",

@@ -88,20 +88,24 @@ class JobQueue:
         Raises StoreUnavailable when any step fails, so the web layer answers 503 and the sender retries
         instead of losing the payload; the partitions already stored then find their marks and add nothing twice.
         """
+        try:
+            return sum(int(self._enqueue_once(keys=call.keys, args=call.args)) for call in self.script_calls(items))
+        except redis.RedisError as exc:
+            raise StoreUnavailable("the queue store is unavailable; retry later") from exc
+
+    def script_calls(self, items: Iterable[tuple[str | None, Job]]) -> list[ScriptCall]:
+        """The KEYS and ARGV of each enqueue script call these items take (bench/enqueue.py weighs them)."""
         now = self.clock.now()
-        calls: dict[int, _ScriptCall] = {}
+        calls: dict[int, ScriptCall] = {}
         for dedupe_id, job in items:
             partition = self.partition_of(job.chat)
             group = partition if self._per_partition else 0  # which script call takes the item
             call = calls.get(group)
             if call is None:
-                call = calls[group] = _ScriptCall(self.dedupe_ttl_seconds)
+                call = calls[group] = ScriptCall(self.dedupe_ttl_seconds)
             mark = keys.dedupe(partition, dedupe_id) if dedupe_id else None
             call.add(self._streams[partition], mark, job.to_json(enqueued_at=job.enqueued_at or now))
-        try:
-            return sum(int(self._enqueue_once(keys=call.keys, args=call.args)) for call in calls.values())
-        except redis.RedisError as exc:
-            raise StoreUnavailable("the queue store is unavailable; retry later") from exc
+        return list(calls.values())
 
     def enqueue(self, job: Job) -> None:
         """Enqueue without dedupe (replays, follow-up work)."""
@@ -310,7 +314,7 @@ class JobQueue:
         }
 
 
-class _ScriptCall:
+class ScriptCall:
     """The KEYS and ARGV of one _ENQUEUE_ONCE call, built item by item."""
 
     __slots__ = ("args", "keys", "_stream_index")
