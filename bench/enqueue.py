@@ -105,8 +105,9 @@ def run(args: argparse.Namespace) -> str:
             " the commands' own work, Lua's included",
             "redis-server CPU = its user + system CPU from /proc (10 ms ticks), per webhook: also reading each"
             " request and writing its reply, and waking up for it (noisy for one-item webhooks)",
-            "client CPU = this process's CPU (redis-py, hiredis) per webhook; the enqueue script's row also builds the"
-            " jobs' JSON and the script's arguments, which the other rows were given ready",
+            "client CPU = this process's CPU (redis-py, hiredis) per webhook, waiting for each answer included (on a"
+            " VM, idling and waking up); the enqueue script's row also builds the jobs' JSON and the script's"
+            " arguments, which the other rows were given ready",
         ],
     )
 
