@@ -26,6 +26,7 @@ from adapter.json_body import parse_json_body
 from adapter.meta.ingest import jobs_from_webhook
 from adapter.queue.jobs import Job
 from adapter.queue.queue import JobQueue, ScriptCall
+from adapter.settings import load_settings
 from bench import payloads, report
 from bench.procs import cpu_seconds
 
@@ -114,7 +115,10 @@ def run(args: argparse.Namespace) -> str:
 
 def _measure(store: redis.Redis, webhooks: list[tuple[bytes, Items]]) -> list[tuple[str, float, float, float]]:
     """(variant, µs in its commands, redis-server CPU µs, client CPU µs) per webhook, on the same webhooks."""
-    queue = JobQueue(store, partitions=16, dedupe_ttl_seconds=691200, clock=SystemClock())
+    defaults = load_settings({})  # the queue as the web builds it by default (config/defaults.env)
+    queue = JobQueue(
+        store, partitions=defaults.queue_partitions, dedupe_ttl_seconds=defaults.dedupe_ttl_seconds, clock=SystemClock()
+    )
     calls = [call for _, items in webhooks for call in queue.script_calls(items)]
     nothing, marks, entries = (store.register_script(s) for s in (_DOES_NOTHING, _MARKS_ONLY, _ENTRIES_ONLY))
 
