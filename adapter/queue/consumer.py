@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 import redis
+from redis.exceptions import ClusterDownError, TryAgainError
 from redis.typing import KeyT, StreamIdT
 
 from adapter import messages
@@ -49,6 +50,9 @@ GiveUpHook = Callable[[Job, str], None]
 StreamReply = list[tuple[str, list[tuple[str, Mapping[str, str] | None]]]]  # XREADGROUP's: entries per stream
 
 DEFAULT_LEASE_SECONDS = 15.0
+# A cluster's replies while a master fails over (CLUSTERDOWN, MASTERDOWN, TRYAGAIN): waited out and retried
+# like an unreachable store, not raised like a command's own error.
+FAILING_OVER = (ClusterDownError, TryAgainError)
 # On a cluster each partition's stream is read on its own (one XREADGROUP cannot span slots, and a blocking
 # read holds its connection), so an idle consumer polls its partitions this often instead of blocking.
 CLUSTER_POLL_SECONDS = 0.05
@@ -197,6 +201,8 @@ class Consumer:
         while not stop.is_set():
             try:
                 self.run_once()
+            except FAILING_OVER as exc:  # error replies, but the store is away as much as when unreachable
+                self._wait_for_store(stop, exc)
             except redis.ResponseError as exc:
                 if "NOGROUP" not in str(exc):
                     raise
@@ -205,16 +211,19 @@ class Consumer:
                 for partition in list(self.held):
                     self._drop(partition)
             except redis.RedisError as exc:
-                logger.warning("consumer %s: store unavailable (%s); retrying", self.name, exc)
-                # An entry being handled when the store went away is still in our pending list: read it
-                # again first (new entries only come after it).
-                self._draining |= self.held
-                stop.wait(1.0)
+                self._wait_for_store(stop, exc)
         try:
             self.release_all()
         except redis.RedisError:  # the store is away (a failover): our leases expire on their own
             logger.warning("consumer %s: could not release its leases; they expire", self.name)
         logger.info("consumer %s stopped", self.name)
+
+    def _wait_for_store(self, stop: threading.Event, exc: redis.RedisError) -> None:
+        logger.warning("consumer %s: store unavailable (%s); retrying", self.name, exc)
+        # An entry being handled when the store went away is still in our pending list: read it again first
+        # (new entries only come after it).
+        self._draining |= self.held
+        stop.wait(1.0)
 
     def run_once(self) -> int:
         """One pass: rebalance, run due parked chats, handle what is waiting. Returns jobs handled."""

@@ -529,3 +529,24 @@ def script_exists_calls(store: redis.Redis) -> int:
     stats = store.info("commandstats")
     nodes = stats.values() if ON_CLUSTER else [stats]
     return sum(int(node.get("cmdstat_script|exists", {}).get("calls", 0)) for node in nodes)
+
+
+@pytest.mark.parametrize("reply", [redis.exceptions.ClusterDownError, redis.exceptions.TryAgainError])
+def test_a_cluster_failing_over_is_waited_out_not_fatal_to_the_consumer(
+    queue: JobQueue, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, reply: type[redis.ResponseError]
+) -> None:
+    worker = consumer(queue, {}, clock)
+    passes: list[int] = []
+    stop = threading.Event()
+
+    def run_once() -> int:
+        passes.append(1)
+        if len(passes) == 1:
+            raise reply("The cluster is down")
+        stop.set()
+        return 0
+
+    monkeypatch.setattr(worker, "run_once", run_once)
+    monkeypatch.setattr(stop, "wait", lambda timeout=None: False)  # no second's pause in a test
+    worker._loop(stop)  # raised the error reply, ending the consumer's thread, before the fix
+    assert len(passes) == 2
