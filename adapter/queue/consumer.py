@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import cast
 
 import redis
-from redis.exceptions import ClusterDownError, TryAgainError
 from redis.typing import KeyT, StreamIdT
 
 from adapter import messages
@@ -50,9 +49,9 @@ GiveUpHook = Callable[[Job, str], None]
 StreamReply = list[tuple[str, list[tuple[str, Mapping[str, str] | None]]]]  # XREADGROUP's: entries per stream
 
 DEFAULT_LEASE_SECONDS = 15.0
-# A cluster's replies while a master fails over (CLUSTERDOWN, MASTERDOWN, TRYAGAIN): waited out and retried
-# like an unreachable store, not raised like a command's own error.
-FAILING_OVER = (ClusterDownError, TryAgainError)
+# After a fault of the consumer's own (a bug, not the store's state) the next pass waits longer each time, up to
+# this: a fault that repeats is logged with its traceback this often, not every second.
+MAX_FAULT_PAUSE_SECONDS = 30.0
 # On a cluster each partition's stream is read on its own (one XREADGROUP cannot span slots, and a blocking
 # read holds its connection), so an idle consumer polls its partitions this often instead of blocking.
 CLUSTER_POLL_SECONDS = 0.05
@@ -198,32 +197,41 @@ class Consumer:
             done.set()
 
     def _loop(self, stop: threading.Event) -> None:
+        """Run passes until `stop`. No error ends the thread: a consumer that stopped would leave its process
+        running with its partitions' jobs unhandled until their leases expired."""
+        faults = 0
         while not stop.is_set():
             try:
                 self.run_once()
-            except FAILING_OVER as exc:  # error replies, but the store is away as much as when unreachable
-                self._wait_for_store(stop, exc)
+                faults = 0
             except redis.ResponseError as exc:
                 if "NOGROUP" not in str(exc):
-                    raise
+                    # CLUSTERDOWN or TRYAGAIN in a failover, READONLY from a demoted master, OOM: the store's
+                    # state, which passes.
+                    self._pause(stop, f"the store answered {exc}")
+                    continue
                 # Redis lost our streams (restarted without persistence): take the partitions anew.
                 logger.warning("consumer %s: queue streams are gone; recreating them", self.name)
                 for partition in list(self.held):
                     self._drop(partition)
             except redis.RedisError as exc:
-                self._wait_for_store(stop, exc)
+                self._pause(stop, f"store unavailable ({exc})")
+            except Exception:
+                faults += 1
+                logger.exception("consumer %s: unexpected error; its pending entries run again", self.name)
+                self._pause(stop, "after an unexpected error", min(MAX_FAULT_PAUSE_SECONDS, 2.0 ** (faults - 1)))
         try:
             self.release_all()
         except redis.RedisError:  # the store is away (a failover): our leases expire on their own
             logger.warning("consumer %s: could not release its leases; they expire", self.name)
         logger.info("consumer %s stopped", self.name)
 
-    def _wait_for_store(self, stop: threading.Event, exc: redis.RedisError) -> None:
-        logger.warning("consumer %s: store unavailable (%s); retrying", self.name, exc)
-        # An entry being handled when the store went away is still in our pending list: read it again first
-        # (new entries only come after it).
+    def _pause(self, stop: threading.Event, why: str, seconds: float = 1.0) -> None:
+        logger.warning("consumer %s: %s; retrying in %gs", self.name, why, seconds)
+        # An entry being handled when the pass broke off is still in our pending list: read it again first (new
+        # entries only come after it).
         self._draining |= self.held
-        stop.wait(1.0)
+        stop.wait(seconds)
 
     def run_once(self) -> int:
         """One pass: rebalance, run due parked chats, handle what is waiting. Returns jobs handled."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 
@@ -531,22 +532,58 @@ def script_exists_calls(store: redis.Redis) -> int:
     return sum(int(node.get("cmdstat_script|exists", {}).get("calls", 0)) for node in nodes)
 
 
-@pytest.mark.parametrize("reply", [redis.exceptions.ClusterDownError, redis.exceptions.TryAgainError])
-def test_a_cluster_failing_over_is_waited_out_not_fatal_to_the_consumer(
-    queue: JobQueue, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, reply: type[redis.ResponseError]
-) -> None:
-    worker = consumer(queue, {}, clock)
-    passes: list[int] = []
+def loop_through(worker: Consumer, monkeypatch: pytest.MonkeyPatch, passes: list[Exception | None]) -> list[float]:
+    """Run the consumer's loop for these passes (each raising its error, or None for a good pass); returns the
+    pauses it took between them."""
+    remaining = list(passes)
+    pauses: list[float] = []
     stop = threading.Event()
 
     def run_once() -> int:
-        passes.append(1)
-        if len(passes) == 1:
-            raise reply("The cluster is down")
-        stop.set()
+        error = remaining.pop(0)
+        if not remaining:
+            stop.set()
+        if error is not None:
+            raise error
         return 0
 
     monkeypatch.setattr(worker, "run_once", run_once)
-    monkeypatch.setattr(stop, "wait", lambda timeout=None: False)  # no second's pause in a test
-    worker._loop(stop)  # raised the error reply, ending the consumer's thread, before the fix
-    assert len(passes) == 2
+    monkeypatch.setattr(stop, "wait", lambda timeout=None: pauses.append(timeout) or False)  # no real pause
+    worker._loop(stop)  # returns once the passes ran: no error ended the consumer's thread
+    return pauses
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        redis.exceptions.ClusterDownError("CLUSTERDOWN The cluster is down"),  # a master failing over
+        redis.exceptions.TryAgainError("TRYAGAIN Multiple keys request during rehashing of slot"),
+        redis.exceptions.ReadOnlyError("READONLY You can't write against a read only replica."),
+        redis.exceptions.OutOfMemoryError("OOM command not allowed when used memory > 'maxmemory'."),
+    ],
+    ids=["CLUSTERDOWN", "TRYAGAIN", "READONLY", "OOM"],
+)
+def test_the_stores_passing_states_are_waited_out_not_fatal_to_the_consumer(
+    queue: JobQueue, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, reply: redis.ResponseError
+) -> None:
+    assert loop_through(consumer(queue, {}, clock), monkeypatch, [reply, None]) == [1.0]
+
+
+def test_an_unexpected_error_is_logged_whole_and_the_consumer_goes_on_with_its_pending_entries(
+    queue: JobQueue, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    worker = consumer(queue, {}, clock)
+    worker.held, worker._draining = {3}, set()
+    monkeypatch.setattr(worker, "release_all", lambda: None)  # partition 3's lease is not really held
+    with caplog.at_level(logging.ERROR, logger="adapter.queue.consumer"):
+        assert loop_through(worker, monkeypatch, [KeyError("a bug"), None]) == [1.0]
+    assert 3 in worker._draining  # its pending entries are read again first
+    assert any(record.exc_info and "unexpected error" in record.getMessage() for record in caplog.records)
+
+
+def test_a_repeating_fault_waits_longer_each_time_up_to_the_cap(
+    queue: JobQueue, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    passes: list[Exception | None] = [RuntimeError("the same bug again")] * 8 + [None, RuntimeError("once more"), None]
+    pauses = loop_through(consumer(queue, {}, clock), monkeypatch, passes)
+    assert pauses == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0, 1.0]  # a good pass starts the pauses over
