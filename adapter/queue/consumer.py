@@ -205,29 +205,29 @@ class Consumer:
                 self.run_once()
                 faults = 0
             except redis.ResponseError as exc:
-                if "NOGROUP" not in str(exc):
-                    # CLUSTERDOWN or TRYAGAIN in a failover, READONLY from a demoted master, OOM: the store's
-                    # state, which passes.
-                    self._pause(stop, f"the store answered {exc}")
-                    continue
-                # Redis lost our streams (restarted without persistence): take the partitions anew.
-                logger.warning("consumer %s: queue streams are gone; recreating them", self.name)
-                for partition in list(self.held):
-                    self._drop(partition)
+                if "NOGROUP" in str(exc):
+                    # Redis lost our streams (restarted without persistence): take the partitions anew.
+                    logger.warning("consumer %s: queue streams are gone; recreating them", self.name)
+                    for partition in list(self.held):
+                        self._drop(partition)
+                else:  # CLUSTERDOWN or TRYAGAIN in a failover, READONLY from a demoted master, OOM: they pass
+                    logger.warning("consumer %s: the store answered %s; retrying in 1s", self.name, exc)
+                    self._pause(stop, 1.0)
             except redis.RedisError as exc:
-                self._pause(stop, f"store unavailable ({exc})")
+                logger.warning("consumer %s: store unavailable (%s); retrying in 1s", self.name, exc)
+                self._pause(stop, 1.0)
             except Exception:
                 faults += 1
-                logger.exception("consumer %s: unexpected error; its pending entries run again", self.name)
-                self._pause(stop, "after an unexpected error", min(MAX_FAULT_PAUSE_SECONDS, 2.0 ** (faults - 1)))
+                pause = min(MAX_FAULT_PAUSE_SECONDS, 2.0 ** (faults - 1))
+                logger.exception("consumer %s: unexpected error; pending entries run again in %gs", self.name, pause)
+                self._pause(stop, pause)
         try:
             self.release_all()
         except redis.RedisError:  # the store is away (a failover): our leases expire on their own
             logger.warning("consumer %s: could not release its leases; they expire", self.name)
         logger.info("consumer %s stopped", self.name)
 
-    def _pause(self, stop: threading.Event, why: str, seconds: float = 1.0) -> None:
-        logger.warning("consumer %s: %s; retrying in %gs", self.name, why, seconds)
+    def _pause(self, stop: threading.Event, seconds: float) -> None:
         # An entry being handled when the pass broke off is still in our pending list: read it again first (new
         # entries only come after it).
         self._draining |= self.held
